@@ -1,0 +1,71 @@
+"""Reading readouts: bytes to text with clear, one-line errors for unusable input."""
+
+from __future__ import annotations
+
+import codecs
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+MAX_CHARS = 1_000_000
+"""The largest document readout accepts, in characters (about 150,000 words)."""
+
+
+def decode(data: bytes, *, encoding: str | None = None, name: str = "input") -> str:
+    """Decode bytes as UTF-8 (or UTF-16/UTF-8 with a BOM, or an explicit `encoding`)."""
+    if not data:
+        raise InputError(f"{name}: document is empty")
+    if encoding is None:
+        if data.startswith(codecs.BOM_UTF8):
+            data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8"
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:
+            encoding = "utf-8"
+    if encoding.replace("-", "").lower() not in {"utf16", "utf32"} and b"\x00" in data[:8192]:
+        raise InputError(f"{name}: looks like binary data (NUL bytes), not a text readout")
+    try:
+        text = data.decode(encoding)
+    except LookupError as exc:
+        raise InputError(f"{name}: unknown encoding {encoding!r}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: not valid {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start});"
+            " re-encode it as UTF-8 or pass --encoding"
+        ) from None
+    return check_text(text, name=name)
+
+
+def check_text(text: str, *, name: str = "input") -> str:
+    """Reject text that cannot be a readout; return it unchanged otherwise."""
+    if not isinstance(text, str):
+        raise InputError(f"{name}: expected text (str), got {type(text).__name__}")
+    if not text.strip():
+        raise InputError(f"{name}: document is empty" if not text else f"{name}: document is blank")
+    if len(text) > MAX_CHARS:
+        raise InputError(
+            f"{name}: document has {len(text):,} characters; the limit is {MAX_CHARS:,}"
+        )
+    if "\x00" in text:
+        raise InputError(f"{name}: contains NUL characters (binary data?)")
+    return text
+
+
+def read_text(path: str | Path, *, encoding: str | None = None) -> str:
+    """Read a readout file (or `-` for standard input) as text, exactly as stored."""
+    if str(path) == "-":
+        return decode(sys.stdin.buffer.read(), encoding=encoding, name="<stdin>")
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_CHARS * 4:
+            raise InputError(f"{p}: file is {size:,} bytes; the limit is {MAX_CHARS:,} characters")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied") from None
+    return decode(data, encoding=encoding, name=str(p))
