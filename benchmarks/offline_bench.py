@@ -71,7 +71,9 @@ def main() -> int:
     p95 = times[int(0.95 * (len(times) - 1))]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    console.print(f"[bold]Offline engine[/] — {len(texts)} readouts (mean {words:.0f} words) x {args.rounds} rounds, one core")
+    console.print(
+        f"[bold]Offline engine[/] — {len(texts)} readouts (mean {words:.0f} words) x {args.rounds} rounds, one core"
+    )
     console.print(f"  readouts/second        {len(times) / wall:10.1f}   (target >= 200)")
     console.print(f"  median ms / readout    {statistics.median(times):10.2f}")
     console.print(f"  p95 ms / readout       {p95:10.2f}   (target < 20)")

@@ -27,7 +27,13 @@ def shared_readouts() -> Path:
 @pytest.fixture(autouse=True)
 def _no_llm_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's real key or server from the environment."""
-    for name in ("OPENAI_API_KEY", "READOUT_API_KEY", "READOUT_BASE_URL", "OPENAI_BASE_URL", "READOUT_MODEL"):
+    for name in (
+        "OPENAI_API_KEY",
+        "READOUT_API_KEY",
+        "READOUT_BASE_URL",
+        "OPENAI_BASE_URL",
+        "READOUT_MODEL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

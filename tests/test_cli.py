@@ -49,7 +49,9 @@ def test_auto_says_it_falls_back_on_stderr() -> None:
 
 def test_summarize_table_and_out(tmp_path: Path) -> None:
     out = tmp_path / "s.txt"
-    res = CliRunner().invoke(cli, ["summarize", str(SEED), "-f", "table", "--engine", "rules", "-o", str(out)])
+    res = CliRunner().invoke(
+        cli, ["summarize", str(SEED), "-f", "table", "--engine", "rules", "-o", str(out)]
+    )
     assert res.exit_code == 0
     assert "Parties" in out.read_text()
 
@@ -115,7 +117,17 @@ def test_schema_check(tmp_path: Path) -> None:
 
 def test_eval_on_development_set(shared_readouts: Path) -> None:
     res = CliRunner().invoke(
-        cli, ["eval", str(shared_readouts / "gold"), "--corpus", str(shared_readouts), "--engine", "rules", "--json", "--per-file"]
+        cli,
+        [
+            "eval",
+            str(shared_readouts / "gold"),
+            "--corpus",
+            str(shared_readouts),
+            "--engine",
+            "rules",
+            "--json",
+            "--per-file",
+        ],
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -125,6 +137,8 @@ def test_eval_on_development_set(shared_readouts: Path) -> None:
 
 
 def test_eval_missing_dir(tmp_path: Path) -> None:
-    res = CliRunner().invoke(cli, ["eval", str(tmp_path / "nope"), "--corpus", str(tmp_path), "--engine", "rules"])
+    res = CliRunner().invoke(
+        cli, ["eval", str(tmp_path / "nope"), "--corpus", str(tmp_path), "--engine", "rules"]
+    )
     assert res.exit_code == 2
     assert "not found" in res.stderr

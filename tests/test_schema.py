@@ -19,14 +19,22 @@ def base(**over) -> dict:
     data = {
         "event": {"kind": "call", "date": "2021-01-01", "location": None, "initiated_by": "chn"},
         "parties": [
-            {"id": "chn", "name": "Wang Yi", "title": "Foreign Minister", "country": "CHN", "role": "participant"},
+            {
+                "id": "chn",
+                "name": "Wang Yi",
+                "title": "Foreign Minister",
+                "country": "CHN",
+                "role": "participant",
+            },
             {"id": "mex", "name": "Ebrard", "title": None, "country": "MEX", "role": "participant"},
         ],
         "headline": "China and Mexico held a call.",
         "positions": [
-            {"party": "chn", "summary": "China supports Mexico.", "evidence": [
-                {"sentence": 1, "start": s.start, "end": s.end, "text": s.text}
-            ]}
+            {
+                "party": "chn",
+                "summary": "China supports Mexico.",
+                "evidence": [{"sentence": 1, "start": s.start, "end": s.end, "text": s.text}],
+            }
         ],
         "requests": [],
         "agreements": [],

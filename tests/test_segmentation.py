@@ -61,16 +61,27 @@ def test_numbered_list_and_heading() -> None:
 
 def test_hard_wrapped_lines_are_joined() -> None:
     src = "The Prime Minister welcomed the\nprogress made on trade. Both sides agreed."
-    assert texts(src) == ["The Prime Minister welcomed the\nprogress made on trade.", "Both sides agreed."]
+    assert texts(src) == [
+        "The Prime Minister welcomed the\nprogress made on trade.",
+        "Both sides agreed.",
+    ]
 
 
 def test_cjk_full_width_punctuation() -> None:
     src = "王毅表示，中方愿同墨方加强合作。埃布拉德表示感谢！双方同意继续沟通？好。"
-    assert texts(src) == ["王毅表示，中方愿同墨方加强合作。", "埃布拉德表示感谢！", "双方同意继续沟通？", "好。"]
+    assert texts(src) == [
+        "王毅表示，中方愿同墨方加强合作。",
+        "埃布拉德表示感谢！",
+        "双方同意继续沟通？",
+        "好。",
+    ]
 
 
 def test_japanese_quotes() -> None:
-    assert texts("林大臣は「協力する。」と述べた。次に進んだ。") == ["林大臣は「協力する。」と述べた。", "次に進んだ。"]
+    assert texts("林大臣は「協力する。」と述べた。次に進んだ。") == [
+        "林大臣は「協力する。」と述べた。",
+        "次に進んだ。",
+    ]
 
 
 def test_offsets_with_crlf_and_nbsp() -> None:

@@ -1,8 +1,8 @@
 """readout: turn diplomatic readouts into validated, grounded, structured summaries.
 
-    >>> import readout
-    >>> result = readout.summarize(open("seeds/wangyi-ebrard-2021.txt").read(), engine="rules")
-    >>> result.summary.positions[0].evidence[0].text
+>>> import readout
+>>> result = readout.summarize(open("seeds/wangyi-ebrard-2021.txt").read(), engine="rules")
+>>> result.summary.positions[0].evidence[0].text
 """
 
 from __future__ import annotations

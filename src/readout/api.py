@@ -22,9 +22,7 @@ def _prepare(text: str, metadata: Mapping[str, Any] | None) -> Document:
     return parse_document(text, metadata={k: str(v) for k, v in (metadata or {}).items()})
 
 
-def _finish(
-    document: Document, engine: Engine, out: EngineOutput, started: float
-) -> SummaryResult:
+def _finish(document: Document, engine: Engine, out: EngineOutput, started: float) -> SummaryResult:
     try:
         summary = validate_summary(
             out.summary, source=document.source, sentences=document.sentences
@@ -32,10 +30,16 @@ def _finish(
     except ValueError as exc:  # pydantic.ValidationError is a ValueError
         first = str(exc).splitlines()
         detail = first[2].strip() if len(first) > 2 else str(exc)
-        raise GroundingError(f"engine {engine.name} returned an ungrounded summary: {detail}") from exc
+        raise GroundingError(
+            f"engine {engine.name} returned an ungrounded summary: {detail}"
+        ) from exc
     if summary.event.date is None and document.date:
         summary = summary.model_copy(
-            update={"event": summary.event.model_copy(update={"date": dt.date.fromisoformat(document.date)})}
+            update={
+                "event": summary.event.model_copy(
+                    update={"date": dt.date.fromisoformat(document.date)}
+                )
+            }
         )
     provenance = Provenance(
         engine=engine.name,

@@ -24,7 +24,7 @@ from .inputs import read_text
 from .schema import CATEGORIES, SummaryResult
 from .segmentation import Document, parse_document
 
-__all__ = ["EvalReport", "GoldItem", "Counts", "evaluate", "load_gold", "score_result"]
+__all__ = ["Counts", "EvalReport", "GoldItem", "evaluate", "load_gold", "score_result"]
 
 
 @dataclass(frozen=True)
@@ -157,14 +157,14 @@ def load_gold(path: Path, document: Document) -> list[GoldItem]:
     return items
 
 
-def _predicted(result: SummaryResult) -> list[tuple[int, str, frozenset[str], list[tuple[int, int]]]]:
+def _predicted(
+    result: SummaryResult,
+) -> list[tuple[int, str, frozenset[str], list[tuple[int, int]]]]:
     summary = result.summary
     countries = {p.id: p.country for p in summary.parties}
     preds = []
     for category, item in summary.items():
-        speakers = frozenset(
-            c for c in (countries.get(pid) for pid in summary.speakers(item)) if c
-        )
+        speakers = frozenset(c for c in (countries.get(pid) for pid in summary.speakers(item)) if c)
         spans = [(s.start, s.end) for s in item.evidence]
         preds.append((min(s for s, _ in spans), category, speakers, spans))
     preds.sort(key=lambda p: p[0])

@@ -40,8 +40,10 @@ def clause_span(document: Document, start: int, end: int) -> Span:
     src = document.source
     while start < end and src[start] in _TRIM:
         start += 1
-    while end > start and src[end - 1] in _TRIM and not (
-        src[end - 1] in "\"”’'" and src[start:end].count(src[end - 1]) % 2 == 0
+    while (
+        end > start
+        and src[end - 1] in _TRIM
+        and not (src[end - 1] in "\"”’'" and src[start:end].count(src[end - 1]) % 2 == 0)
     ):
         end -= 1
     if end <= start:

@@ -38,7 +38,9 @@ def _item_heading(summary: ReadoutSummary, item: Position | Request | Agreement)
     if isinstance(item, Position):
         return _party_label(summary, [item.party])
     if isinstance(item, Request):
-        return f"{_party_label(summary, [item.by])} → {_party_label(summary, item.to)} ({item.force})"
+        return (
+            f"{_party_label(summary, [item.by])} → {_party_label(summary, item.to)} ({item.force})"
+        )
     return f"{_party_label(summary, item.parties)} ({item.kind})"
 
 
@@ -58,7 +60,9 @@ def render_markdown(result: SummaryResult) -> str:
     lines += [" · ".join(facts), "", "## Parties", ""]
     for p in s.parties:
         title = f", {e(p.title)}" if p.title else ""
-        lines.append(f"- **{e(p.name)}**{title} — {p.country or 'unknown'}, {p.role.replace('_', ' ')}")
+        lines.append(
+            f"- **{e(p.name)}**{title} — {p.country or 'unknown'}, {p.role.replace('_', ' ')}"
+        )
     for heading, items in (
         ("Positions", s.positions),
         ("Requests", s.requests),
@@ -70,12 +74,16 @@ def render_markdown(result: SummaryResult) -> str:
         for item in items:
             lines.append(f"- **{e(_item_heading(s, item))}:** {e(item.summary)}")
             for span in item.evidence:
-                lines.append(f"  > {e(span.text)} _(S{span.sentence + 1}, {span.start}–{span.end})_")
+                lines.append(
+                    f"  > {e(span.text)} _(S{span.sentence + 1}, {span.start}–{span.end})_"
+                )
     if result.warnings:
         lines += ["", "## Warnings", ""] + [f"- {e(w)}" for w in result.warnings]
     pv = result.provenance
     model = f", model {e(pv.model)}" if pv.model else ""
-    prompt = f", prompt {e(pv.prompt_id or '')} v{e(pv.prompt_version)}" if pv.prompt_version else ""
+    prompt = (
+        f", prompt {e(pv.prompt_id or '')} v{e(pv.prompt_version)}" if pv.prompt_version else ""
+    )
     lines += ["", f"_Engine {e(pv.engine)}{model}{prompt}, schema {pv.schema_version}._", ""]
     return "\n".join(lines)
 

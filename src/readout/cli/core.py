@@ -27,7 +27,8 @@ ENGINE_OPTION = click.option(
 )
 MODEL_OPTION = click.option("--model", help="LLM model name (env READOUT_MODEL).")
 BASE_URL_OPTION = click.option(
-    "--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1 (env READOUT_BASE_URL)."
+    "--base-url",
+    help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1 (env READOUT_BASE_URL).",
 )
 
 
@@ -47,23 +48,48 @@ def _emit(text: str, out: Path | None) -> None:
         out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
+def _emit_html(
+    texts: list[tuple[str, str]], results: list[SummaryResult], out: Path | None, *, site: bool
+) -> None:
+    """One page (to --out or stdout), or with `site` one page per file plus index.html in --out."""
+    from ..report import render_html, write_site
+
+    names = [Path(n).name if n != "-" else "stdin" for n, _ in texts]
+    if len(set(names)) < len(names):  # same file name in two folders: keep the paths
+        names = [n if n != "-" else "stdin" for n, _ in texts]
+    if not site:
+        if results:
+            _emit(render_html(results[0], texts[0][1], doc_id=names[0]), out)
+        return
+    assert out is not None
+    written = write_site(zip(names, results, (t for _, t in texts), strict=True), out)
+    click.echo(f"readout: wrote {len(written) - 1} page(s) and {written['']}", err=True)
+
+
 @cli.command("summarize")
 @click.argument("files", nargs=-1, required=True, metavar="FILE... | -")
 @click.option(
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["json", "markdown", "table"]),
+    type=click.Choice(["json", "markdown", "table", "html"]),
     default="json",
     show_default=True,
-    help="json: the full SummaryResult; markdown: a report; table: a terminal table.",
+    help="json: the full SummaryResult; markdown: a report; table: a terminal table; "
+    "html: a self-contained page with the evidence highlighted (several FILEs: --out DIR).",
 )
 @ENGINE_OPTION
 @MODEL_OPTION
 @BASE_URL_OPTION
 @click.option("--summary-language", help="Language of the summaries (LLM engine; default English).")
 @click.option("--encoding", help="Decode input files with this encoding instead of UTF-8.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write to this file. With --format html and several FILEs (or an existing directory): "
+    "a directory, created if needed, getting one page per FILE plus index.html.",
+)
 def summarize_command(
     files: tuple[str, ...],
     fmt: str,
@@ -77,16 +103,25 @@ def summarize_command(
     """Summarize readout FILEs (or - for standard input).
 
     Prints the summary of each file: parties, positions, requests and agreements, each with
-    evidence spans into the file's exact text. With several files, JSON output is a JSON array.
+    evidence spans into the file's exact text. With several files, JSON output is a JSON array;
+    HTML output needs --out DIR and writes one page per file (named after it) plus index.html.
     Exit code 0 when every file was summarized, 2 for bad input or options, 1 for run failures.
     """
+    site = fmt == "html" and (len(files) > 1 or (out is not None and out.is_dir()))
+    if site and (out is None or (out.exists() and not out.is_dir())):
+        raise click.UsageError("--format html with several files needs --out DIR (a directory)")
+    if out is not None and out.is_dir() and not site:
+        raise click.UsageError(f"--out {out} is a directory")
     note_engine_choice(engine)
     eng = resolve_engine(engine, model=model, base_url=base_url, summary_language=summary_language)
     results: list[SummaryResult] = []
+    texts: list[tuple[str, str]] = []  # (file, its text) per result, for html
     worst = 0
     for name in files:
         try:
-            results.append(summarize(read_text(name, encoding=encoding), engine=eng))
+            text = read_text(name, encoding=encoding)
+            results.append(summarize(text, engine=eng))
+            texts.append((name, text))
         except ReadoutError as exc:
             if len(files) == 1:
                 raise
@@ -99,6 +134,8 @@ def summarize_command(
             _emit("[" + ",\n".join(render_json(r) for r in results) + "]", out)
     elif fmt == "markdown":
         _emit("\n---\n\n".join(render_markdown(r) for r in results), out)
+    elif fmt == "html":
+        _emit_html(texts, results, out, site=site)
     else:
         if out is None:
             console = Console()
@@ -122,7 +159,9 @@ def summarize_command(
     show_default=True,
     help="Directory to write the JSON Schema files to.",
 )
-@click.option("--check", is_flag=True, help="Do not write; exit 1 if the files differ from the models.")
+@click.option(
+    "--check", is_flag=True, help="Do not write; exit 1 if the files differ from the models."
+)
 def schema_command(out_dir: Path, check: bool) -> None:
     """Export the JSON Schema of ReadoutSummary and SummaryResult.
 
@@ -183,5 +222,3 @@ def eval_command(
         click.echo(json.dumps(report.to_dict(per_file=per_file), indent=2))
     else:
         Console().print(eval_table(report, per_file=per_file))
-
-
