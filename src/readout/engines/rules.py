@@ -1,0 +1,1919 @@
+# ruff: noqa: SIM905
+"""`RulesEngine`: the offline, deterministic engine.
+
+It reads a readout the way an annotator skims one: find who took part (titles, names, countries,
+the issuer's own official), then walk the sentences, attribute each statement to its speaker
+(subject of a reporting verb, a trailing "..., Wang said", a participle opener, pronoun and
+paragraph carry-over, joint voice), split coordinated statements into clauses, and classify each
+clause as a position, a request or an agreement from the verb and the content. Everything is
+general linguistic patterns; no table here names a particular readout.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..grounding import clause_span
+from ..lexicon import country_regex, foreign_country_regex, kind_of, lookup
+from ..schema import Agreement, Event, Party, Position, ReadoutSummary, Request, Span
+from ..segmentation import Document, Sentence
+from .base import Engine, EngineOutput
+
+__all__ = ["RulesEngine"]
+
+JOINT = "*"  # marker: all participants
+
+# --- verbs -----------------------------------------------------------------------------------
+# kind: speech (content after "that"), stance (object is the content), agree, request, hope,
+# commit (pledge/decision), discuss (no item), narr (the contact itself, no item), explain.
+_IRREGULAR = {
+    "say": ("says", "said"),
+    "tell": ("tells", "told"),
+    "hold": ("holds", "held"),
+    "meet": ("meets", "met"),
+    "speak": ("speaks", "spoke"),
+    "reach": ("reaches", "reached"),
+    "express": ("expresses", "expressed"),
+    "stress": ("stresses", "stressed"),
+    "wish": ("wishes", "wished"),
+    "press": ("presses", "pressed"),
+    "reiterate": ("reiterates", "reiterated"),
+    "pay": ("pays", "paid"),
+    "have": ("has", "had"),
+    "see": ("sees", "saw"),
+    "give": ("gives", "gave"),
+    "make": ("makes", "made"),
+    "take": ("takes", "took"),
+    "sign": ("signs", "signed"),
+    "commit": ("commits", "committed"),
+    "regret": ("regrets", "regretted"),
+    "underscore": ("underscores", "underscored"),
+    "extend": ("extends", "extended"),
+    "convey": ("conveys", "conveyed"),
+    "voice": ("voices", "voiced"),
+    "reply": ("replies", "replied"),
+    "apply": ("applies", "applied"),
+    "deny": ("denies", "denied"),
+    "rely": ("relies", "relied"),
+    "identify": ("identifies", "identified"),
+    "share": ("shares", "shared"),
+    "refer": ("refers", "referred"),
+    "concur": ("concurs", "concurred"),
+    "underline": ("underlines", "underlined"),
+    "emphasize": ("emphasizes", "emphasized"),
+    "emphasise": ("emphasises", "emphasised"),
+    "recognize": ("recognizes", "recognized"),
+    "recognise": ("recognises", "recognised"),
+    "welcome": ("welcomes", "welcomed"),
+    "agree": ("agrees", "agreed"),
+    "praise": ("praises", "praised"),
+    "hope": ("hopes", "hoped"),
+    "value": ("values", "valued"),
+    "note": ("notes", "noted"),
+    "state": ("states", "stated"),
+    "urge": ("urges", "urged"),
+    "believe": ("believes", "believed"),
+    "reaffirm": ("reaffirms", "reaffirmed"),
+    "affirm": ("affirms", "affirmed"),
+    "oppose": ("opposes", "opposed"),
+    "pledge": ("pledges", "pledged"),
+    "vow": ("vows", "vowed"),
+    "promise": ("promises", "promised"),
+    "decide": ("decides", "decided"),
+    "resolve": ("resolves", "resolved"),
+    "issue": ("issues", "issued"),
+    "continue": ("continues", "continued"),
+    "acknowledge": ("acknowledges", "acknowledged"),
+    "appreciate": ("appreciates", "appreciated"),
+    "propose": ("proposes", "proposed"),
+    "encourage": ("encourages", "encouraged"),
+    "invite": ("invites", "invited"),
+    "receive": ("receives", "received"),
+    "exchange": ("exchanges", "exchanged"),
+    "congratulate": ("congratulates", "congratulated"),
+    "deplore": ("deplores", "deplored"),
+    "denounce": ("denounces", "denounced"),
+    "condemn": ("condemns", "condemned"),
+    "indicate": ("indicates", "indicated"),
+    "assure": ("assures", "assured"),
+    "observe": ("observes", "observed"),
+    "describe": ("describes", "described"),
+    "host": ("hosts", "hosted"),
+    "visit": ("visits", "visited"),
+    "telephone": ("telephones", "telephoned"),
+    "phone": ("phones", "phoned"),
+    "update": ("updates", "updated"),
+    "brief": ("briefs", "briefed"),
+    "review": ("reviews", "reviewed"),
+    "discuss": ("discusses", "discussed"),
+    "talk": ("talks", "talked"),
+    "explore": ("explores", "explored"),
+    "highlight": ("highlights", "highlighted"),
+    "recall": ("recalls", "recalled"),
+    "confirm": ("confirms", "confirmed"),
+    "insist": ("insists", "insisted"),
+    "warn": ("warns", "warned"),
+    "demand": ("demands", "demanded"),
+    "request": ("requests", "requested"),
+    "ask": ("asks", "asked"),
+    "appeal": ("appeals", "appealed"),
+    "add": ("adds", "added"),
+    "thank": ("thanks", "thanked"),
+    "offer": ("offers", "offered"),
+    "support": ("supports", "supported"),
+    "reject": ("rejects", "rejected"),
+    "commend": ("commends", "commended"),
+    "explain": ("explains", "explained"),
+    "respond": ("responds", "responded"),
+    "remark": ("remarks", "remarked"),
+    "mention": ("mentions", "mentioned"),
+    "expect": ("expects", "expected"),
+    "argue": ("argues", "argued"),
+    "reflect": ("reflects", "reflected"),
+    "consult": ("consults", "consulted"),
+    "regard": ("regards", "regarded"),
+    "attach": ("attaches", "attached"),
+    "hail": ("hails", "hailed"),
+    "salute": ("salutes", "saluted"),
+    "laud": ("lauds", "lauded"),
+    "point": ("points", "pointed"),
+    "look": ("looks", "looked"),
+    "call": ("calls", "called"),
+    "exhort": ("exhorts", "exhorted"),
+    "caution": ("cautions", "cautioned"),
+    "conclude": ("concludes", "concluded"),
+    "stand": ("stands", "stood"),
+    "remain": ("remains", "remained"),
+}
+
+_VERB_KINDS: dict[str, str] = {}
+for _lemmas, _kind in (
+    (
+        "say state note stress emphasize emphasise underline underscore add tell remark mention "
+        "observe indicate affirm assure believe recall highlight describe argue conclude "
+        "respond reply explain",
+        "speech",
+    ),
+    (
+        "reiterate reaffirm recognize recognise acknowledge welcome thank congratulate appreciate "
+        "praise commend condemn denounce deplore oppose reject support express voice convey "
+        "share reflect wish extend offer value regard attach hail salute laud warn caution "
+        "regret confirm",
+        "stance",
+    ),
+    ("agree concur sign", "agree"),
+    ("urge ask request demand appeal encourage invite exhort insist press expect", "request"),
+    ("hope", "hope"),
+    ("pledge vow promise commit decide resolve", "commit"),
+    ("discuss exchange review talk explore brief update consult", "discuss"),
+    ("speak meet hold host receive visit telephone phone pay", "narr"),
+):
+    for _lemma in _lemmas.split():
+        _VERB_KINDS[_lemma] = _kind
+
+# form -> (lemma, kind, is_base)
+_FORMS: dict[str, tuple[str, str, bool]] = {}
+for _lemma, _kind in _VERB_KINDS.items():
+    _s, _p = _IRREGULAR.get(_lemma, (_lemma + "s", _lemma + "ed"))
+    _FORMS[_lemma] = (_lemma, _kind, True)
+    _FORMS[_s] = (_lemma, _kind, False)
+    _FORMS[_p] = (_lemma, _kind, False)
+# multiword / special heads handled in _match_verb
+for _lemma, _kind in (
+    ("point", "speech"),
+    ("look", "stance"),
+    ("call", "call"),
+    ("stand", "commit"),
+    ("remain", "commit"),
+):
+    _s, _p = _IRREGULAR[_lemma]
+    for _f, _b in ((_lemma, True), (_s, False), (_p, False)):
+        _FORMS[_f] = (_lemma, _kind, _b)
+_FORMS["voiced"] = ("voice", "stance", False)
+# nouns that look like base verbs are only verbs after a plural/joint subject
+_PAST_ONLY_AFTER_AND = frozenset(f for f, (_, _, b) in _FORMS.items() if not b)
+
+_MODALS = frozenset({"will", "would", "shall"})
+_SHOULD = frozenset({"should", "must", "ought", "need", "needs"})
+_BE = frozenset(
+    {"is", "are", "was", "were", "remains", "remain", "remained", "stands", "stand", "stood"}
+)
+_READY = frozenset(
+    {"ready", "willing", "committed", "determined", "prepared", "eager", "keen", "looking"}
+)
+_ADVERBS = frozenset(
+    """
+        also further once again strongly firmly highly fully warmly repeatedly jointly both all
+        then still fully deeply sincerely each particularly especially explicitly clearly
+        readily briefly formally officially today yesterday separately in turn
+    """.split()
+)
+
+_EXPRESS_NOUNS = {
+    "hope": "hope",
+    "hopes": "hope",
+    "expectation": "hope",
+    "expectations": "hope",
+}
+
+_PARTICIPLES = {
+    "adding": "speech",
+    "noting": "speech",
+    "stressing": "speech",
+    "saying": "speech",
+    "stating": "speech",
+    "pointing": "speech",
+    "emphasizing": "speech",
+    "emphasising": "speech",
+    "underlining": "speech",
+    "underscoring": "speech",
+    "highlighting": "speech",
+    "recalling": "speech",
+    "believing": "speech",
+    "expressing": "stance",
+    "reiterating": "stance",
+    "reaffirming": "stance",
+    "recognizing": "stance",
+    "recognising": "stance",
+    "acknowledging": "stance",
+    "welcoming": "stance",
+    "thanking": "stance",
+    "congratulating": "stance",
+    "calling": "call",
+    "urging": "request",
+    "hoping": "hope",
+    "describing": "speech",
+    "affirming": "stance",
+    "voicing": "stance",
+    "conveying": "stance",
+    "condemning": "stance",
+    "praising": "stance",
+}
+
+_REPORT_VERBS = frozenset(
+    """
+        said says added noted stressed stated told explained emphasized emphasised underlined
+        continued remarked concluded insisted warned believed replied responded observed
+        pointed affirmed asserted argued
+    """.split()
+)
+
+# --- words ------------------------------------------------------------------------------------
+_TITLE_WORDS = frozenset(
+    """
+        President Vice Prime Minister Ministers Premier Chancellor Foreign Secretary State
+        Councilor Councillor Ambassador High Representative National Security Advisor Adviser
+        Advisors Advisers Deputy King Queen Emir Crown Prince Sultan Sheikh Special Envoy
+        Commissioner Director Chairman Chair Chairperson Spokesperson Spokesman Governor
+        Senator Chief Executive Mr Mr. Mrs Mrs. Ms Ms. Dr Dr. Honorable Honourable His Her
+        Excellency H.E. Defence Defense Affairs Home Finance Trade Cabinet Under Assistant
+        First Lady Vice-President Vice-Premier Leader Supreme Majesty Royal Highness Federal
+        Grand Duke Secretary-General Director-General Counsellor Commerce Economy Interior
+        Justice Health Agriculture Energy Development Cooperation Senior General
+        Minister-President Taoiseach Presidents Secretaries Leaders Mayor Speaker Sir Madam Mme
+        Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel
+    """.split()
+)
+_HEAD_TITLES = frozenset(
+    """
+        President Minister Premier Chancellor Secretary Councilor Councillor Ambassador
+        Representative Advisor Adviser King Queen Emir Prince Sultan Sheikh Envoy Commissioner
+        Director Chairman Chair Chairperson Spokesperson Spokesman Governor Senator Mr Mr. Mrs
+        Mrs. Ms Ms. Dr Dr. Honorable Honourable Excellency H.E. Vice-President Vice-Premier
+        Leader Secretary-General Director-General Counsellor Taoiseach Mayor Speaker Sir Madam
+        Mme Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel
+    """.split()
+)
+_CAP_STOP = frozenset(
+    """
+        The A An On In At During After Before While Both They He She We It This That These
+        Those His Her Their Our Its And But Also However Furthermore Moreover Meanwhile As For
+        With Regarding Noting Following Today Yesterday Earlier Later Under Over Through Since
+        Between Joint Statement Readout Call Meeting Phone Telephone Talk Talks Press Release
+        Summit Trilateral Bilateral Minister's Ministers' If When Where Why How Who Whom What
+        Which Then Each Every All Some Many Most Other Another Such No Not Nor Or So Yet Both
+        Either Neither January February March April May June July August September October
+        November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday Jan Feb Mar
+        Apr Jun Jul Aug Sep Sept Oct Nov Dec I II III
+    """.split()
+)
+_CONNECTORS = frozenset(
+    {"of", "for", "the", "and", "/", "de", "del", "al", "bin", "van", "von", "da", "la", "le", "el"}
+)
+_SUBJ_LOWER_OK = frozenset(
+    """
+        the of and for his her their its our both two three four five all new vice foreign
+        minister ministers side sides counterpart counterparts government governments leader
+        leaders president presidents prime secretary secretaries delegation delegations head
+        heads state states country countries party parties national security advisor advisors
+        adviser advisers officials official deputy senior chief who also further once again
+        each other turn in he she they we team teams representative representatives envoy
+        envoys as
+    """.split()
+)
+_PLURAL_JOINT = frozenset(
+    """
+        sides leaders ministers countries parties delegations governments presidents heads
+        advisors advisers secretaries counterparts officials participants representatives
+        envoys premiers chancellors
+    """.split()
+)
+_JOINT_NOUNS = frozenset(
+    {"meeting", "talks", "summit", "dialogue", "consultations", "conference", "session"}
+)
+_ATTRIB_NOUNS = frozenset(
+    """
+        ministry spokesperson spokesman spokeswoman office statement release agency official
+        officials sources source readout report department embassy
+    """.split()
+)
+
+# --- patterns ----------------------------------------------------------------------------------
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_][\w'’-]*\.?|\d[\w:.,-]*|[,;:()/\"“”]")
+_LIST_MARK = re.compile(r"^(?:\s*(?:\(?\d{1,3}[.)]|\(\d{1,3}\)|\([a-z]\)|[a-z][.)]|[-*•·▪◦–]))+\s+")
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'’-]{2,}(?:,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2})?(?:,\s*\d{4})?\s*"
+    r"(?:\([^)]{1,40}\)|/[^/]{1,20}/)?\s*(?:--|—|–|-)\s*"
+)
+_OPENER = re.compile(
+    r"^(?:In|During|On|At|Regarding|As for|As to|With regard to|With respect to|Concerning|"
+    r"In light of|In the framework of|Furthermore|Moreover|In particular|In addition|"
+    r"Additionally|Also|Meanwhile|However|But|Separately|Finally|Lastly|Further|Besides|"
+    r"At the same time|On the other hand|Turning to|Referring to|Speaking of|For (?:its|his|her|"
+    r"their) part|Likewise|Similarly|Today|Earlier|Later|Then|Thereafter|Subsequently|"
+    r"Throughout|Against|Amid|Under|Following|After|Before|While|Since|Given|Ahead of)\b"
+    r"[^,]{0,160},\s*"
+)
+_LEAD_CONJ = re.compile(r"^(?:But|And|Yet|So|However|Also|Moreover|Meanwhile)\s+(?=[a-zA-Z])")
+_BOILER = re.compile(
+    r"attributable to|as follows|^\s*(?:###|\*\*\*|END|\(END\)|-{2,})|^photo\b|^source:|"
+    r"^readout\s*$|^for immediate release|@\w+\.\w+|^\W*$|click here|^related:|^tags?:",
+    re.I,
+)
+_PERFECT_REPORT = re.compile(
+    r"\b(?:has|have|had)\s+(?:long\s+|repeatedly\s+|previously\s+|also\s+)?"
+    r"(?:said|argued|stated|claimed|maintained|insisted|asserted)\b"
+)
+_ATTRIB_TAIL = re.compile(
+    r"[,;]\s*(?:(?:the|a|its|his|her)\s+)?(?:[A-Za-z'’-]+\s+){0,3}?"
+    r"(?:ministry|spokesperson|spokesman|spokeswoman|office|statement|release|agency|"
+    r"officials?|sources?|readout|report|department|embassy)\s+"
+    r"(?:said|added|says|stated|noted|reported|announced)\b[^,.;]*"
+    r"|[,;]?\s*according to (?:the|a)\s+[^,.;]{1,60}"
+)
+_SHOULD_RE = re.compile(r"\b(should|must|ought to|needs? to|have to|has to)\b")
+_HOPE_THAT = re.compile(
+    r"\b(?:hopes?|hoped|hoping|expectations?|expects?|expected)\b(?:\s+that)?\s+"
+)
+_NEED_FOR = re.compile(r"\bthe need for\s+")
+_THAT = re.compile(r"^\s*(?:that\b|:)\s*")
+_SPLIT = re.compile(
+    r",?\s+and\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
+    r"underscoring|emphasi[sz]ing|reiterating|calling|urging|pointing out|highlighting|"
+    r"welcoming|stating|reaffirming|hoping)\b)|;\s+"
+)
+_POSS_STANCE = re.compile(
+    r"((?:the\s+)?[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})['’]s\s+(?:principled\s+|firm\s+|"
+    r"consistent\s+|strong\s+)?(?:position|positions|stance|views?|concerns?|opposition|"
+    r"support|commitment|objection)\b"
+)
+_LEAD_NP = re.compile(
+    r"\s*(?:on\s+|upon\s+|that\s+)?((?:both\s+|all\s+)?(?:the\s+)?(?:[A-Z][\w.'’-]*"
+    r"(?:\s+(?:and|of|the)\s+|,\s*|\s+)?)+)"
+)
+_COMMA = re.compile(r"[,，]\s*[\"”’']?\s*")
+_JOINT_DOC = re.compile(
+    r"\bjoint\s+(?:statement|readout|communiqu[eé]|declaration|press\s+(?:release|statement)|"
+    r"press communiqu[eé])\b|\bcommuniqu[eé]\b",
+    re.I,
+)
+_NARR_CUE = re.compile(
+    r"\b(?:spoke|speaks|speak|met|meets|meet|held|holds|talked|phoned|telephoned|called on|"
+    r"hosted|received|visited|visiting|conversation|phone call|telephone call|video call|"
+    r"call with|talks with|meeting with|had a call|spoke by phone|telephone talk|"
+    r"paid (?:an? )?(?:\w+ )?visit|(?:official|state|working) visit)\b",
+    re.I,
+)
+_VIDEO = re.compile(
+    r"\bvideo[\s-]?(?:call|conference|link|talks?|meeting|summit|chat)|"
+    r"\bvirtual(?:ly)?\s+(?:meeting|summit|call|talks|met)|videoconference",
+    re.I,
+)
+_CALL = re.compile(
+    r"\b(?:phone|telephone|telephoned|phoned)\b|\bcall\b(?!\s+on)|\bcalls\b|"
+    r"\bspoke\s+(?:with|to|today)\b|\btalked\s+(?:with|to)\b",
+    re.I,
+)
+_MEETING = re.compile(
+    r"\bmet\b|\bmeets?\b|\bmeeting\b|\btalks\b|\bhosted\b|\breceived\b|"
+    r"\bcalled on\b|\blunch\b|\bdinner\b|\bsummit\b|\bconsultations\b",
+    re.I,
+)
+_VISIT = re.compile(r"\bvisit(?:ed|ing|s)?\b", re.I)
+_LOCATION = re.compile(
+    r"\b(?:met|meet|meeting|talks|summit|hosted|convened|gathered)\b(?:\s+[\w'’.-]+){0,6}?\s+"
+    r"(?:in|at)\s+((?:the\s+)?[A-ZÀ-Þ][\w'’.-]*(?:(?:,\s+|\s+)(?:[A-ZÀ-Þ][\w'’.]*))*)"
+)
+_REQUEST_OF = re.compile(
+    r"\bat the (?:request|invitation|initiative) of\s+((?:the\s+)?[^,.;]{1,80})|"
+    r"\b([A-Z][^,.;]{1,60}?)\s+(?:initiated|requested) the (?:call|meeting|talks|conversation)|"
+    r"\binitiated by\s+((?:the\s+)?[^,.;]{1,60})",
+)
+_MONTHS = frozenset(
+    """
+        January February March April May June July August September October November December
+    """.split()
+)
+
+_EN_STOP = frozenset(
+    """
+        the and of to in that is with for on was were has have by as at
+    """.split()
+)
+_LANG_STOP = {
+    "fr": frozenset(
+        """
+            le la les des et du une est avec dans pour qui sur au aux ce cette par pas ont été
+        """.split()
+    ),
+    "es": frozenset(
+        """
+            el los las del y con por una para que se su al lo como más fue
+        """.split()
+    ),
+    "de": frozenset(
+        """
+            der die das und mit den von ist zu nicht sich dem des ein eine auf für
+        """.split()
+    ),
+    "sv": frozenset(
+        """
+            och att det som en på med för av är till den har om inte
+        """.split()
+    ),
+    "it": frozenset(
+        """
+            il che di della con per non gli una sono nel alla dei delle
+        """.split()
+    ),
+    "pt": frozenset(
+        """
+            os do da que com para uma não ao dos das em foi pela pelo
+        """.split()
+    ),
+    "nl": frozenset(
+        """
+        het een van en de dat voor zijn niet ook aan
+    """.split()
+    ),
+}
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def _detect_language(document: Document) -> str:
+    declared = (document.language or "").split("-")[0].split("_")[0]
+    if declared:
+        return declared
+    body = document.body[:4000]
+    letters = [c for c in body if c.isalpha()]
+    if letters:
+        n = len(letters)
+        cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff")
+        kana = sum(1 for c in letters if "\u3040" <= c <= "\u30ff")
+        hangul = sum(1 for c in letters if "\uac00" <= c <= "\ud7af")
+        cyr = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+        arab = sum(1 for c in letters if "\u0600" <= c <= "\u06ff")
+        for count, lang in ((kana, "ja"), (hangul, "ko"), (cjk, "zh"), (cyr, "ru"), (arab, "ar")):
+            if count > 0.3 * n:
+                return lang
+    words = [w.lower() for w in _WORDS.findall(body)[:400]]
+    if len(words) < 6:
+        return "en"
+    en = sum(1 for w in words if w in _EN_STOP)
+    best, best_n = "en", en
+    for lang, stops in _LANG_STOP.items():
+        k = sum(1 for w in words if w in stops)
+        if k > best_n * 1.3 and k >= 3 and k >= 0.08 * len(words):
+            best, best_n = lang, k
+    return best
+
+
+# --- document model ----------------------------------------------------------------------------
+@dataclass
+class _PartyInfo:
+    code: str
+    name: str
+    title: str | None
+    role: str = "participant"
+    from_country: bool = False
+
+
+@dataclass
+class _Item:
+    category: str
+    speakers: tuple[str, ...]
+    to: tuple[str, ...]
+    start: int
+    end: int
+    kind: str = ""  # force or agreement kind
+
+
+@dataclass
+class _Ctx:
+    doc: Document
+    lang: str = "en"
+    issuer: str | None = None
+    joint_doc: bool = False
+    participants: dict[str, _PartyInfo] = field(default_factory=dict)
+    third: dict[str, _PartyInfo] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # lower name token -> code
+    titles: list[tuple[str, str]] = field(default_factory=list)  # (lower title, code)
+    last_single: str | None = None
+    items: list[_Item] = field(default_factory=list)
+    initiated_by: str | None = None
+    narration_index: int | None = None
+
+
+def _tokens(text: str, base: int = 0) -> list[tuple[int, int, str]]:
+    return [(m.start() + base, m.end() + base, m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _strip_tok(w: str) -> str:
+    if w.endswith((".",)) and len(w) > 2 and w.count(".") == 1 and w not in _TITLE_WORDS:
+        w = w[:-1]
+    for suf in ("'s", "’s", "'", "’"):
+        if w.endswith(suf) and len(w) > len(suf) + 1:
+            return w[: -len(suf)]
+    return w
+
+
+def _is_cap(w: str) -> bool:
+    return w[:1].isupper()
+
+
+@lru_cache(maxsize=8192)
+def _country_spans(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    return tuple(_country_spans_uncached(text))
+
+
+def _country_spans_uncached(text: str) -> list[tuple[int, int, str, str]]:
+    out = []
+    for m in country_regex().finditer(text):
+        code = lookup(m.group())
+        if code:
+            out.append((m.start(), m.end(), code, kind_of(m.group())))
+    return out
+
+
+def _issuer_country(meta: dict) -> str | None:
+    issuer = meta.get("issuer", "") or ""
+    for text in (issuer, meta.get("source", "") or ""):
+        spans = _country_spans(text)
+        for _s, _e, code, kind in spans:
+            if kind == "weak":
+                continue
+            return code
+    return None
+
+
+# --- person extraction -------------------------------------------------------------------------
+@dataclass
+class _Person:
+    name: str
+    title: str
+    code: str | None
+    start: int
+    end: int
+
+
+def _persons(text: str, base: int = 0) -> list[_Person]:
+    """Titled persons in `text` (names after a title, appositions, 'counterpart, X')."""
+    countries = _country_spans(text)
+    cmap = {s: (e, code) for s, e, code, _k in countries}
+    toks = _tokens(text)
+    # merge country tokens
+    items: list[tuple[int, int, str, str]] = []  # (start, end, text, type)
+    i = 0
+    while i < len(toks):
+        s, e, w = toks[i]
+        if s in cmap:
+            ce, code = cmap[s]
+            j = i
+            while j < len(toks) and toks[j][0] < ce:
+                j += 1
+            items.append((s, ce, code, "C"))
+            if j < len(toks) and toks[j][0] < ce + 3 and toks[j][2] in ("'s", "’s"):
+                j += 1
+            i = max(j, i + 1)
+            continue
+        sw = _strip_tok(w)
+        if sw in _TITLE_WORDS:
+            typ = "H" if sw in _HEAD_TITLES or sw.rstrip("s") in _HEAD_TITLES else "T"
+        elif w in _CONNECTORS:
+            typ = "K"
+        elif (_is_cap(w) and sw not in _CAP_STOP and len(sw) > 1) or re.fullmatch(r"[A-Z]\.", w):
+            typ = "N"
+        else:
+            typ = "X"
+        items.append((s, e, sw if typ == "N" else w, typ))
+        i += 1
+    persons: list[_Person] = []
+    n = len(items)
+    k = 0
+    while k < n:
+        s, e, w, typ = items[k]
+        if typ != "N":
+            k += 1
+            continue
+        j = k
+        while j < n and items[j][3] == "N":
+            j += 1
+        name_toks = items[k:j]
+        # what precedes: walk back over the run
+        prev = items[k - 1] if k > 0 else None
+        title_start = None
+        code = None
+        ok = False
+        if prev and prev[3] in ("H", "T", "C"):
+            # walk back through the titled run
+            b = k - 1
+            saw_head = False
+            allowed = ("H", "T", "C", "K", "N") if prev[3] == "C" else ("H", "T", "C", "K")
+            while b >= 0 and b > k - 16 and items[b][3] in allowed:
+                if items[b][3] == "K" and items[b][2] == "and" and b > 0 and items[b - 1][3] == "N":
+                    break
+                if items[b][3] == "H":
+                    saw_head = True
+                if items[b][3] == "C" and code is None:
+                    code = items[b][2]
+                b -= 1
+            # a possessive country right before ("Seoul's Vice Foreign Minister")
+            if saw_head and (prev[3] in ("H", "T") or prev[3] == "C"):
+                ok = True
+                title_start = items[b + 1][0]
+                while title_start < s and items[b + 1][3] in ("K", "C") and b + 1 < k:
+                    b += 1
+                    title_start = items[b + 1][0]
+        elif prev and prev[2] == "," and k >= 2:
+            # apposition: "..., Joe Biden" after a titled run, or "counterpart, X"
+            p2 = items[k - 2]
+            if p2[2].lower() in ("counterpart",) and k >= 3 and items[k - 3][3] == "C":
+                ok, code = True, items[k - 3][2]
+                title_start = items[k - 3][0]
+            elif p2[3] == "C" and j - k >= 2:
+                b = k - 2
+                saw_head = False
+                while b >= 0 and items[b][3] in ("H", "T", "C", "K"):
+                    saw_head = saw_head or items[b][3] == "H"
+                    b -= 1
+                if saw_head:
+                    ok, code = True, p2[2]
+                    title_start = items[b + 1][0]
+        if ok:
+            name = text[name_toks[0][0] : name_toks[-1][1]]
+            name = _strip_tok(name) if name.endswith(("'s", "’s")) else name
+            # "of <Country>" right after the name wins
+            if j + 1 < n and items[j][2] == "of":
+                q = j + 1
+                if q < n and items[q][2] == "the":
+                    q += 1
+                if q < n and items[q][3] == "C":
+                    code = items[q][2]
+            # apposition after: "X, Minister for Foreign Affairs of Japan"
+            appos = None
+            if j < n and items[j][2] == ",":
+                q = j + 1
+                saw_head = False
+                while q < n and items[q][3] in ("H", "T", "K", "C"):
+                    saw_head = saw_head or items[q][3] == "H"
+                    if items[q][3] == "C" and saw_head:
+                        if code is None:
+                            code = items[q][2]
+                        appos = text[items[j + 1][0] : items[q][0]].strip()
+                        break
+                    q += 1
+            title = (
+                text[title_start : name_toks[0][0]].strip(" ,") if title_start is not None else ""
+            )
+            if appos and (
+                not title
+                or title.rstrip(".")
+                in ("Mr", "Mrs", "Ms", "Dr", "Honorable", "Honourable", "the Honorable")
+            ):
+                title = appos
+            persons.append(
+                _Person(name.rstrip(".,"), title, code, base + s, base + name_toks[-1][1])
+            )
+        k = j
+    return persons
+
+
+def _clean_title(title: str) -> str | None:
+    t = re.sub(r"^(?:the|The)\s+", "", title)
+    spans = _country_spans(t)
+    if spans:
+        s, e, _c, _k = spans[0]
+        if s == 0:
+            t = t[e:]
+            t = re.sub(r"^['’]s\s+", "", t)
+    t = re.sub(r"\s+of\s*$", "", t).strip(" ,")
+    t = re.sub(r"(?:^|\s+)(?:Dr|Mr|Mrs|Ms|Prof|H\.E|the Honou?rable|Honou?rable)\.?$", "", t)
+    t = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Prof|H\.E)\.?$", "", t).strip(" ,")
+    return t or None
+
+
+# --- the engine --------------------------------------------------------------------------------
+class RulesEngine(Engine):
+    """Offline rule-based engine: deterministic, fast, English readouts."""
+
+    name = "rules"
+    model = None
+
+    def run(self, document: Document) -> EngineOutput:
+        warnings: list[str] = []
+        try:
+            summary = _summarize(document, warnings)
+        except Exception as exc:  # never crash on odd input: fall back to an empty summary
+            warnings.append(
+                f"offline engine failed on this text ({type(exc).__name__}); "
+                "returned an empty summary"
+            )
+            summary = ReadoutSummary(headline=_fallback_headline(document))
+        return EngineOutput(summary=summary, warnings=warnings)
+
+
+def _fallback_headline(document: Document) -> str:
+    for s in document.sentences:
+        t = " ".join(s.text.split())
+        if any(c.isalnum() for c in t):
+            return t[:400]
+    return "Readout with no recognizable text."
+
+
+def _summarize(doc: Document, warnings: list[str]) -> ReadoutSummary:
+    ctx = _Ctx(doc=doc)
+    ctx.lang = _detect_language(doc)
+    ctx.issuer = _issuer_country(dict(doc.metadata))
+    sents = doc.sentences
+    if ctx.lang != "en":
+        warnings.append(
+            f"offline engine supports English only; detected language {ctx.lang!r}: "
+            "items were not extracted"
+        )
+        return _foreign_summary(ctx)
+    headings = [_is_heading(doc, s) for s in sents]
+    head_text = " ".join(s.text for s, h in zip(sents, headings, strict=True) if h)[:2000]
+    first_text = " ".join(s.text for s in sents[:3])
+    ctx.joint_doc = bool(_JOINT_DOC.search(head_text) or _JOINT_DOC.search(first_text[:300]))
+    _find_participants(ctx, headings)
+    _find_items(ctx, headings)
+    _find_third_parties(ctx, headings)
+    event = _event(ctx, headings)
+    return _build(ctx, event, headings)
+
+
+def _is_heading(doc: Document, s: Sentence) -> bool:
+    t = s.text.strip()
+    if _BOILER.search(t):
+        return True
+    letters = sum(c.isalpha() for c in t[:80])
+    if letters < 3:
+        return True
+    nxt = doc.source[s.end : s.end + 2]
+    ends_line = not nxt or nxt[0] == "\n" or nxt.startswith("\r")
+    # no final punctuation at the end of a line: a title, a date line, a heading
+    return not re.search(r"[.!?。！？][\"'”’)\]]*$", t) and ends_line
+
+
+def _is_narration(text: str) -> bool:
+    return bool(_NARR_CUE.search(text))
+
+
+def _register(ctx: _Ctx, code: str, name: str, title: str | None) -> None:
+    if code not in ctx.participants:
+        ctx.participants[code] = _PartyInfo(code, name[:200], (title or None) and title[:200])
+    info = ctx.participants[code]
+    if info.title is None and title:
+        info.title = title[:200]
+
+
+def _index_person(ctx: _Ctx, p: _Person) -> None:
+    if not p.code:
+        return
+    for tok in re.split(r"[\s.]+", p.name):
+        t = tok.strip("'’").lower()
+        if len(t) < 2 or t in ("jr", "sr", "de", "al", "bin", "van", "von", "da"):
+            continue
+        prev = ctx.names.get(t)
+        if prev is not None and prev != p.code:
+            ctx.names[t] = ""  # ambiguous
+        else:
+            ctx.names[t] = p.code
+
+
+def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
+    doc = ctx.doc
+    sents = doc.sentences
+    # 1) the narration sentence: the first body sentence describing the contact
+    narr = None
+    for s, h in zip(sents, headings, strict=True):
+        if h:
+            continue
+        if _is_narration(s.text):
+            narr = s
+            break
+    if narr is None:
+        narr = next((s for s, h in zip(sents, headings, strict=True) if not h), None)
+    ctx.narration_index = narr.index if narr else None
+    # persons everywhere (for surnames), participants from the narration sentence
+    all_persons: list[tuple[Sentence, _Person]] = []
+    for s in sents:
+        text = _strip_prefix(s.text)
+        off = s.start + (len(s.text) - len(text))
+        for p in _persons(text, off):
+            all_persons.append((s, p))
+    unknown: list[_Person] = []
+    if narr is not None:
+        narr_idx = {narr.index}
+        narr_persons = [p for s, p in all_persons if s.index == narr.index]
+        nxt = narr.index + 1
+        if (
+            sum(1 for p in narr_persons if p.code) < 2
+            and nxt < len(sents)
+            and not headings[nxt]
+            and not _paragraph_break(ctx, narr, sents[nxt])
+            and _is_narration(sents[nxt].text)
+        ):
+            narr_idx.add(nxt)  # the segmenter cut the narration ("Japan-U.S. Foreign ...")
+            narr_persons += [p for s, p in all_persons if s.index == nxt]
+        for p in narr_persons:
+            if p.code:
+                _register(ctx, p.code, p.name, _clean_title(p.title))
+            else:
+                unknown.append(p)
+        # countries named in the narration subject/object ("The ministers of X and Y spoke")
+        text = " ".join(sents[i].text for i in sorted(narr_idx))
+        cut = re.search(
+            r"\b(?:to discuss|on\b|about|regarding|amid|following|after|ahead of|"
+            r"in order to|to review|to exchange|during which)\b",
+            text,
+        )
+        head_part = text[: cut.start()] if cut else text
+        if len(ctx.participants) + len(unknown) < 2:
+            for _s, _e, code, kind in _country_spans(head_part):
+                if kind in ("country", "demonym") and len(ctx.participants) + len(unknown) < 2:
+                    _register(ctx, code, code_name(code, head_part), None)
+                    ctx.participants[code].from_country = True
+        # an unnamed official ("The Prime Minister spoke to ...") is the issuer's
+        m = re.match(
+            r"^\s*The\s+((?:[A-Z][\w-]*\s+){0,3}?(?:Prime Minister|President|"
+            r"Secretary(?: of State)?|Chancellor|Foreign Secretary|Foreign Minister|"
+            r"High Representative|Premier|Minister|Taoiseach|Chief Executive))\b"
+            r"(?!\s+(?:[A-Z][a-z]|of\b|for\b))",
+            text,
+        )
+        if m and ctx.issuer and not unknown:
+            _register(ctx, ctx.issuer, m.group(1), m.group(1))
+    for p in unknown:
+        code = None
+        if ctx.issuer and ctx.issuer not in ctx.participants:
+            code = ctx.issuer
+        if code:
+            p.code = code
+            _register(ctx, code, p.name, _clean_title(p.title))
+    # 2) too few: the headline ("Japan-U.S. Foreign Ministers' Telephone Talk")
+    if len(ctx.participants) < 2:
+        for s, h in zip(sents, headings, strict=True):
+            if not h:
+                continue
+            for p in _persons(s.text, s.start):
+                if p.code and len(ctx.participants) < 2:
+                    _register(ctx, p.code, p.name, _clean_title(p.title))
+            if len(ctx.participants) < 2:
+                for _a, _b, code, kind in _country_spans(s.text):
+                    if kind in ("country", "demonym") and len(ctx.participants) < 2:
+                        _register(ctx, code, code_name(code, s.text), None)
+            break
+    if len(ctx.participants) < 2 and ctx.issuer and ctx.issuer not in ctx.participants:
+        _register(ctx, ctx.issuer, code_name(ctx.issuer, ""), None)
+    # name index: every titled person we could place
+    for _s, p in all_persons:
+        if p.code is None:
+            for q in unknown:
+                if q.name == p.name:
+                    p.code = q.code
+        if p.code:
+            _index_person(ctx, p)
+            info = ctx.participants.get(p.code)
+            if info is not None and p.name and info.from_country:
+                info.name, info.from_country = p.name, False
+                info.title = info.title or _clean_title(p.title)
+    for code, info in ctx.participants.items():
+        if info.title:
+            ctx.titles.append((info.title.lower(), code))
+            for sub in re.split(r"\s*(?:/|\band\b|,)\s*", info.title):
+                if sub and sub != info.title:
+                    ctx.titles.append((sub.lower(), code))
+            for tok in re.split(r"[\s/]+", info.title):
+                if tok in _HEAD_TITLES and tok not in ("Mr", "Mr.", "Dr", "Dr.", "Ms", "Ms."):
+                    ctx.titles.append((tok.lower(), code))
+        # the official is also known by a bare name ("Hayashi")
+    # initiated by
+    if narr is not None:
+        m = _REQUEST_OF.search(narr.text)
+        if m:
+            who = (m.group(1) or m.group(2) or m.group(3) or "").strip()
+            ctx.initiated_by = _resolve_initiator(ctx, who, narr.text)
+
+
+def code_name(code: str, text: str) -> str:
+    for s, e, c, _k in _country_spans(text):
+        if c == code:
+            return text[s:e]
+    try:
+        import pycountry
+
+        c = pycountry.countries.get(alpha_3=code)
+        if c is not None:
+            return getattr(c, "common_name", None) or c.name
+    except (KeyError, LookupError):
+        pass
+    return {"EUR": "European Union", "UNO": "United Nations"}.get(code, code)
+
+
+def _resolve_initiator(ctx: _Ctx, who: str, text: str) -> str | None:
+    low = who.lower()
+    order = list(ctx.participants)
+    if low.startswith(("the latter", "latter")) and len(order) >= 2:
+        # the latter of the persons named in the sentence
+        persons = [p for p in _persons(text) if p.code in ctx.participants]
+        return persons[-1].code if persons else order[-1]
+    if low.startswith(("the former", "former")) and order:
+        persons = [p for p in _persons(text) if p.code in ctx.participants]
+        return persons[0].code if persons else order[0]
+    codes = _resolve_np(ctx, who)
+    if codes and codes != {JOINT} and len(codes) == 1:
+        return next(iter(codes))
+    return None
+
+
+# --- speaker resolution -------------------------------------------------------------------------
+def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
+    """Codes referred to by a noun phrase (or JOINT for all participants)."""
+    np = np.strip(" ,")
+    if not np:
+        return set()
+    low = np.lower()
+    low = re.sub(r"^(?:the|both|all)\s+(?=(?:two|three|four|both)\b)", "", low)
+    words = low.replace("’", "'").split()
+    if not words:
+        return set()
+    if low in ("they", "we", "both", "both of them", "the two", "the three", "each other"):
+        if low == "we" and not ctx.joint_doc and ctx.issuer in ctx.participants:
+            return {ctx.issuer} if ctx.issuer else set()
+        return {JOINT}
+    if low in ("he", "she"):
+        return {ctx.last_single} if ctx.last_single else set()
+    out: set[str] = set()
+    # conjuncts
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", np)
+    if len(parts) > 1:
+        for part in parts:
+            r = _resolve_np(ctx, part)
+            if r:
+                out |= r
+        if out:
+            return out
+    # countries and capitals
+    for _s, _e, code, kind in _country_spans(np):
+        if kind != "weak":
+            out.add(code)
+    # person names
+    for tok in re.findall(r"[^\W\d_][\w'’-]*", np):
+        t = _strip_tok(tok).lower()
+        code = ctx.names.get(t)
+        if code:
+            out.add(code)
+    if out:
+        return out
+    last = words[-1].strip(".,")
+    if last in _PLURAL_JOINT or last in _JOINT_NOUNS or words[0] in ("both", "two", "three"):
+        return {JOINT}
+    if low.startswith(("his ", "her ")) and ("counterpart" in low):
+        others = [c for c in ctx.participants if c != ctx.last_single]
+        return {others[0]} if len(others) == 1 else set()
+    # titles of participants
+    best: tuple[int, str] | None = None
+    ambiguous = False
+    for title, code in ctx.titles:
+        if re.search(r"\b" + re.escape(title) + r"\b", low):
+            if best is None or len(title) > best[0]:
+                best, ambiguous = (len(title), code), False
+            elif len(title) == best[0] and code != best[1]:
+                ambiguous = True
+    if best and not ambiguous:
+        return {best[1]}
+    return set()
+
+
+def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, int] | None:
+    """(lemma, kind, is_base, index after verb group) if a verb group starts at token i."""
+    w = toks[i][2].lower().rstrip(".")
+    nxt = toks[i + 1][2].lower() if i + 1 < len(toks) else ""
+    nxt2 = toks[i + 2][2].lower() if i + 2 < len(toks) else ""
+    if w in ("has", "have", "had") and nxt:
+        j = i + 1
+        while j < len(toks) and toks[j][2].lower() in _ADVERBS:
+            j += 1
+        if j < len(toks):
+            v = _verb_at(toks, j)
+            if v and not v[2]:
+                return v
+        return None
+    if w in _MODALS:
+        return ("will", "commit", False, i + 1)
+    if w in _BE and nxt in _READY:
+        return ("ready", "commit", False, i + 2)
+    if w in _BE and nxt in ("also",) and nxt2 in _READY:
+        return ("ready", "commit", False, i + 3)
+    f = _FORMS.get(w)
+    if f is None:
+        return None
+    lemma, kind, base = f
+    j = i + 1
+    if lemma == "point":
+        if nxt != "out":
+            return None
+        return ("point", "speech", base, i + 2)
+    if lemma == "look":
+        if nxt != "forward":
+            return None
+        return ("look forward", "stance", base, i + 2)
+    if lemma == "call":
+        if nxt in ("on", "upon"):
+            return ("call on", "call", base, i + 2)
+        if nxt == "for":
+            return ("call for", "request", base, i + 2)
+        return ("call", "narr", base, i + 1)
+    if lemma in ("stand", "remain"):
+        if nxt in _READY:
+            return (lemma, "commit", base, i + 2)
+        return None
+    if lemma == "express" or lemma == "voice" or lemma == "convey" or lemma == "extend":
+        # expressed (the/his/grave) hope(s)/concern/...
+        k = i + 1
+        while (
+            k < len(toks)
+            and k < i + 4
+            and toks[k][2].lower()
+            in (
+                "the",
+                "his",
+                "her",
+                "their",
+                "its",
+                "a",
+                "deep",
+                "grave",
+                "strong",
+                "serious",
+                "sincere",
+                "high",
+                "great",
+                "firm",
+                "full",
+                "warm",
+                "profound",
+            )
+        ):
+            k += 1
+        if k < len(toks) and toks[k][2].lower() in _EXPRESS_NOUNS:
+            return (lemma, "hope", base, k + 1)
+        if k < len(toks) and toks[k][2].lower() == "that":
+            return (lemma, "speech", base, i + 1)
+        return (lemma, kind, base, j)
+    if lemma == "exchange" and nxt not in ("views", "opinions", "ideas", "greetings", "notes"):
+        return None
+    if lemma == "share" and nxt in ("the", "their", "a", "common"):
+        # shared the view / understanding -> stance (agreement when joint)
+        return ("share", "stance", base, j)
+    if lemma == "reach" or lemma == "make" or lemma == "take" or lemma == "give":
+        return None
+    if lemma == "hold":
+        return ("hold", "narr", base, j)
+    if lemma == "explain" and nxt != "that":
+        return ("explain", "discuss", base, j)
+    return (lemma, kind, base, j)
+
+
+@dataclass
+class _SV:
+    speakers: set[str]
+    subj_start: int
+    verb_start: int
+    verb_end: int  # source offset after the verb group
+    lemma: str
+    kind: str
+
+
+def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | None:
+    """A party subject followed by a verb group at source[a:b], or None."""
+    src = ctx.doc.source
+    text = src[a:b]
+    toks = _tokens(text, a)
+    for i, (s, _e, w) in enumerate(toks[:24]):
+        lw = w.lower().rstrip(".")
+        if i > 0 and (lw in _SHOULD or (lw == "ought")):
+            if not content:
+                return None
+            subj = src[a:s]
+            codes = _resolve_np(ctx, _trim_subject(subj))
+            if not codes:
+                return None
+            return _SV(codes, a, s, s, "should", "should")
+        v = _verb_at(toks, i) if i > 0 and w[:1].islower() else None
+        if v is not None and toks[i - 1][2].lower() == "and":
+            return None
+        if v is not None:
+            lemma, kind, base, after = v
+            subj = _trim_subject(src[a:s])
+            if not subj:
+                return None
+            codes = _resolve_np(ctx, subj)
+            if not codes:
+                return None
+            if (
+                base
+                and JOINT not in codes
+                and len(codes) < 2
+                and subj.lower() not in ("we", "they")
+                and not subj.lower().endswith("s")
+            ):
+                return None  # "The call ...": a base form after a singular subject is no verb
+            # perfect-tense reporting is background ("Seoul has said")
+            if _PERFECT_REPORT.match(src[s : s + 40]):
+                return _SV(codes, a, s, s, lemma, "background")
+            vend = toks[after - 1][1] if after - 1 < len(toks) else toks[-1][1]
+            return _SV(codes, a, s, vend, lemma, kind)
+        if i == 0:
+            if not (_is_cap(w) or lw in _SUBJ_LOWER_OK or lw in ("he", "she", "they", "we")):
+                return None
+            continue
+        if w in (",", "(", ")", "/", "'s", "’s"):
+            continue
+        if _is_cap(w) or lw in _SUBJ_LOWER_OK or lw in _ADVERBS or lw.endswith("ly"):
+            continue
+        return None
+    return None
+
+
+def _trim_subject(subj: str) -> str:
+    words = subj.strip(" ,").split()
+    while words and (
+        words[-1].lower() in _ADVERBS
+        or (words[-1].lower().endswith("ly") and words[-1][:1].islower())
+    ):
+        words.pop()
+    if len(words) >= 2 and words[-2].lower() == "in" and words[-1].lower() == "turn":
+        words = words[:-2]
+    return " ".join(words).strip(" ,")
+
+
+# --- sentence analysis --------------------------------------------------------------------------
+def _strip_prefix(text: str) -> str:
+    """Drop list markers and a news dateline from the start of a sentence."""
+    t = text
+    m = _LIST_MARK.match(t)
+    if m:
+        t = t[m.end() :]
+    m = _DATELINE.match(t)
+    if m:
+        t = t[m.end() :]
+    return t
+
+
+def _paragraph_break(ctx: _Ctx, prev: Sentence, cur: Sentence) -> bool:
+    return "\n" in ctx.doc.source[prev.end : cur.start]
+
+
+def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
+    sents = ctx.doc.sentences
+    carry: set[str] | None = None  # speaker of reported speech carried over in a paragraph
+    prev: Sentence | None = None
+    for s, h in zip(sents, headings, strict=True):
+        if h:
+            carry, prev = None, s
+            continue
+        if prev is not None and _paragraph_break(ctx, prev, s):
+            carry = None
+        prev = s
+        carry = _analyse_sentence(ctx, s, carry)
+
+
+def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str] | None:
+    src = ctx.doc.source
+    text = s.text
+    stripped = _strip_prefix(text)
+    a = s.start + (len(text) - len(stripped))
+    b = s.end
+    while b > a and src[b - 1] in " .;:":
+        b -= 1
+    # trailing attribution to the issuer's reporter ("..., the ministry said")
+    region = src[a:b]
+    m = None
+    for m_ in _ATTRIB_TAIL.finditer(region):
+        m = m_
+        break
+    if m is not None and m.start() > 0:
+        b = a + m.start()
+    # leading openers ("In particular,", "During the call,") and conjunctions
+    a = _skip_openers(ctx, a, b)
+    if a >= b:
+        return carry
+    # 1) participle opener: "Noting that X, Ebrard said Y"
+    first = src[a:b].split(" ", 1)[0].lower()
+    if first in _PARTICIPLES:
+        done = _participle_opener(ctx, s, a, b, first)
+        if done is not _UNHANDLED:
+            return done
+    # 2) trailing speaker: "X, Wang said(, adding that Y)"
+    done = _trailing_speaker(ctx, s, a, b)
+    if done is not _UNHANDLED:
+        return done
+    # 3) subject + verb
+    sv = _subject_verb(ctx, a, b)
+    if sv is not None:
+        if sv.kind in ("narr",) and ctx.narration_index == s.index:
+            pass
+        return _process_main(ctx, s, sv, b)
+    # 4) unattributed: communiqué voice, carried speech, or narration/background
+    return _unattributed(ctx, s, a, b, carry)
+
+
+def _skip_openers(ctx: _Ctx, a: int, b: int) -> int:
+    src = ctx.doc.source
+    for _ in range(4):
+        seg = src[a:b]
+        m = _OPENER.match(seg)
+        if m and m.end() < len(seg):
+            # only if what follows still makes sense as a clause start
+            a += m.end()
+            continue
+        m = _LEAD_CONJ.match(seg)
+        if m:
+            a += m.end()
+            continue
+        break
+    return a
+
+
+_UNHANDLED: set[str] = {"<unhandled>"}
+
+
+def _participle_opener(ctx: _Ctx, s: Sentence, a: int, b: int, first: str) -> set[str] | None:
+    src = ctx.doc.source
+    for cm in _COMMA.finditer(src[a:b]):
+        pos = a + cm.end()
+        sv = _subject_verb(ctx, pos, b)
+        if sv is None:
+            continue
+        speakers = sv.speakers
+        kind = _PARTICIPLES[first]
+        # opener item
+        ostart = a + len(first)
+        if first == "pointing" and src[ostart : ostart + 4] == " out":
+            ostart += 4
+        _emit_clause(ctx, s, speakers, kind, first, ostart, a + cm.start(), verb_start=a)
+        return _process_main(ctx, s, sv, b)
+    return _UNHANDLED
+
+
+def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None:
+    src = ctx.doc.source
+    region = src[a:b]
+    commas = list(_COMMA.finditer(region))
+    for cm in reversed(commas):
+        if cm.start() < 8:
+            continue
+        pos = a + cm.end()
+        toks = _tokens(src[pos:b], pos)
+        # find the report verb within 8 tokens
+        for i, (ts, te, w) in enumerate(toks[:9]):
+            lw = w.lower().rstrip(".")
+            if lw not in _REPORT_VERBS or i == 0:
+                continue
+            subj = _trim_subject(src[pos:ts])
+            after = src[te:b]
+            if lw == "pointed" and after.startswith(" out"):
+                after = after[4:]
+                te += 4
+            tail = re.match(
+                r"^,?\s*(adding|noting|stressing|saying|expressing|underlining|"
+                r"emphasi[sz]ing|reiterating|calling|urging|pointing out|"
+                r"highlighting|stating)\b\s*(?:that\s+)?",
+                after,
+            )
+            rest_ok = tail is not None or re.fullmatch(
+                r"\s*(?:in (?:a|an|the|his|her|their) [\w ]{1,30})?\s*[.\"”’)]*\s*", after
+            )
+            if not rest_ok:
+                break
+            codes = _resolve_np(ctx, subj)
+            if not codes:
+                if subj.split() and subj.split()[-1].lower() in _ATTRIB_NOUNS:
+                    break
+                break
+            # content before the comma
+            cend = a + cm.start()
+            _process_content(ctx, s, codes, "speech", "say", a, cend)
+            if tail is not None:
+                tstart = te + tail.end()
+                tkind = _PARTICIPLES.get(tail.group(1).split()[0], "speech")
+                _set_last(ctx, codes)
+                _split_and_emit(ctx, s, codes, tkind, tail.group(1), tstart, b)
+            _set_last(ctx, codes)
+            return codes if JOINT not in codes else {JOINT}
+    return _UNHANDLED
+
+
+def _set_last(ctx: _Ctx, codes: set[str]) -> None:
+    if len(codes) == 1 and JOINT not in codes:
+        ctx.last_single = next(iter(codes))
+
+
+def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
+    src = ctx.doc.source
+    if sv.kind == "background":
+        return None
+    _set_last(ctx, sv.speakers)
+    start = sv.verb_end
+    if sv.kind in ("speech",) or (sv.kind == "hope"):
+        m = _THAT.match(src[start:b])
+        if m:
+            start += m.end()
+    # evidence for non-speech verbs includes the verb
+    _split_and_emit(
+        ctx,
+        s,
+        sv.speakers,
+        sv.kind,
+        sv.lemma,
+        start,
+        b,
+        verb_start=sv.verb_start,
+        subj_start=sv.subj_start,
+    )
+    if sv.kind == "speech":
+        return sv.speakers
+    return None if sv.kind in ("narr", "discuss") else _carry_for(sv)
+
+
+def _carry_for(sv: _SV) -> set[str] | None:
+    return sv.speakers if sv.kind in ("speech", "stance", "hope") else None
+
+
+def _split_points(ctx: _Ctx, a: int, b: int) -> list[tuple[int, int, _SV | None, str | None]]:
+    """Clause boundaries in source[a:b]: (cut, next start, new subject/verb, participle)."""
+    src = ctx.doc.source
+    out = []
+    depth_quote = 0
+    for m in _SPLIT.finditer(src[a:b]):
+        cut, nxt = a + m.start(), a + m.end()
+        seg = src[a:cut]
+        depth_quote = seg.count("“") - seg.count("”") + seg.count('"') % 2
+        if depth_quote > 0:
+            continue
+        word = src[nxt:b].split(" ", 1)[0].lower().strip(",")
+        if word == "that" and "and" in m.group():
+            out.append((cut, nxt, None, "that"))  # "noted that A, and that B"
+            continue
+        if "and" in m.group() and _POSS_STANCE.match(src[nxt:b]):
+            head = _POSS_STANCE.match(src[nxt:b]).group(1)
+            if _resolve_np(ctx, head):
+                out.append((cut, nxt, None, "object"))  # "... and Seoul's position on X"
+                continue
+        if word in _PARTICIPLES and not m.group().lstrip(", ").startswith("and"):
+            out.append((cut, nxt, None, word))
+            continue
+        toks = _tokens(src[nxt:b], nxt)
+        if not toks:
+            continue
+        k = 0
+        while k < len(toks) and (
+            toks[k][2].lower() in _ADVERBS
+            or (toks[k][2].lower().endswith("ly") and toks[k][2][:1].islower())
+        ):
+            k += 1
+        if k < len(toks) and toks[k][2][:1].islower():
+            v = _verb_at(toks, k)
+            if v is not None and (not v[2] or k > 0) and v[0] not in ("will", "ready"):
+                out.append(
+                    (
+                        cut,
+                        nxt,
+                        _SV(
+                            set(),
+                            nxt,
+                            toks[k][0],
+                            toks[v[3] - 1][1] if v[3] - 1 < len(toks) else toks[-1][1],
+                            v[0],
+                            v[1],
+                        ),
+                        None,
+                    )
+                )
+                continue
+            if v is not None and v[0] == "ready" and m.group().strip(", ").startswith("and"):
+                out.append(
+                    (cut, nxt, _SV(set(), nxt, toks[k][0], toks[v[3] - 1][1], v[0], v[1]), None)
+                )
+                continue
+        if m.group().strip().startswith(";") or "and" in m.group():
+            sv = _subject_verb(ctx, nxt, b, content=True)
+            if sv is None or sv.kind in ("narr", "background"):
+                continue  # "X and Y held a call, charting ..." stays one clause
+            seg = src[max(a, out[-1][1] if out else a) : cut]
+            seg = seg[seg.rfind(" that ") + 1 :] if " that " in seg else seg
+            prev_words = len(seg.split())
+            if not m.group().startswith(",") and prev_words < 3 and JOINT not in sv.speakers:
+                continue  # "that Japan and the United States would ...": one subject
+            out.append((cut, nxt, sv, None))
+    return out
+
+
+def _split_and_emit(
+    ctx: _Ctx,
+    s: Sentence,
+    speakers: set[str],
+    kind: str,
+    lemma: str,
+    a: int,
+    b: int,
+    *,
+    verb_start: int | None = None,
+    subj_start: int | None = None,
+) -> None:
+    points = _split_points(ctx, a, b)
+    cur_start, cur_speakers, cur_kind, cur_lemma, cur_vs = a, speakers, kind, lemma, verb_start
+    for cut, nxt, sv, part in points:
+        _emit_clause(ctx, s, cur_speakers, cur_kind, cur_lemma, cur_start, cut, verb_start=cur_vs)
+        if part in ("that", "object"):
+            cur_start = nxt + (5 if part == "that" else 0)
+            continue
+        if part is not None:
+            cur_kind, cur_lemma = _PARTICIPLES[part], part
+            cur_start = nxt + len(part)
+            if part == "pointing":
+                cur_start += 4
+            m = re.match(r"\s*(?:that\b|:)?\s*", ctx.doc.source[cur_start:b])
+            cur_start += m.end() if m else 0
+            cur_vs = None
+        elif sv is not None:
+            new_speakers = sv.speakers or cur_speakers
+            if sv.kind == "should":
+                # "..., and the two sides should ..." inside reported speech: content
+                cur_start, cur_vs = nxt, None
+                cur_kind, cur_lemma = "speech", "say"
+                continue
+            cur_speakers = new_speakers
+            _set_last(ctx, cur_speakers)
+            cur_kind, cur_lemma = sv.kind, sv.lemma
+            cur_start = sv.verb_end
+            cur_vs = sv.verb_start
+            if sv.kind in ("speech", "hope"):
+                m = _THAT.match(ctx.doc.source[cur_start:b])
+                if m:
+                    cur_start += m.end()
+    _emit_clause(ctx, s, cur_speakers, cur_kind, cur_lemma, cur_start, b, verb_start=cur_vs)
+
+
+def _process_content(
+    ctx: _Ctx, s: Sentence, speakers: set[str], kind: str, lemma: str, a: int, b: int
+) -> None:
+    """Content of reported speech (no verb of its own at the start)."""
+    _split_and_emit(ctx, s, speakers, kind, lemma, a, b)
+
+
+def _all(ctx: _Ctx) -> tuple[str, ...]:
+    return tuple(ctx.participants)
+
+
+def _expand(ctx: _Ctx, speakers: set[str]) -> tuple[str, ...]:
+    if JOINT in speakers:
+        return _all(ctx)
+    parts = [c for c in ctx.participants if c in speakers]
+    extra = [c for c in sorted(speakers) if c not in ctx.participants and c != JOINT]
+    return tuple(parts + extra)
+
+
+def _others(ctx: _Ctx, speakers: tuple[str, ...]) -> tuple[str, ...]:
+    rest = tuple(c for c in ctx.participants if c not in speakers)
+    return rest or speakers
+
+
+def _emit_clause(
+    ctx: _Ctx,
+    s: Sentence,
+    speakers: set[str],
+    kind: str,
+    lemma: str,
+    a: int,
+    b: int,
+    *,
+    verb_start: int | None = None,
+) -> None:
+    src = ctx.doc.source
+    if kind in ("narr", "discuss", "background"):
+        return
+    # trim
+    while a < b and src[a] in " ,;:\"“”'’‘":
+        a += 1
+    while b > a and src[b - 1] in " ,;:.":
+        b -= 1
+    if b - a < 3:
+        return
+    content = src[a:b]
+    if len(content.split()) < 2 and kind in ("speech",):
+        return
+    if kind == "call" and (
+        re.match(r"(?:and|or|but)\b|,", content)
+        or not re.search(r"\bto\s+(?!lunch|dinner|breakfast|the\b|a\b)[a-z]+", content[:160])
+    ):
+        return  # a courtesy call ("called on and was hosted to lunch by ...")
+    spk = _expand(ctx, speakers)
+    if not spk:
+        return
+    joint = JOINT in speakers or len(spk) >= 2
+    ev_a = verb_start if (verb_start is not None and kind not in ("speech",)) else a
+    low = content.lower()
+    category, to, fk = "position", (), ""
+    if kind == "agree":
+        category = "agreement"
+        fk = (
+            "signed_instrument"
+            if lemma == "sign"
+            else (
+                "joint_action"
+                if re.match(r"\s*(?:to|on\s+\w+ing)\b", low)
+                or re.search(r"\b(?:will|would|shall)\b", low[:120])
+                else "shared_view"
+            )
+        )
+        if not joint:
+            spk = _all(ctx) if len(ctx.participants) >= 2 else spk
+    elif kind in ("request", "call"):
+        category = "request"
+        fk = (
+            "urge"
+            if lemma in ("urge", "press", "call on", "exhort", "calling", "urging")
+            else ("demand" if lemma in ("demand", "insist") else "ask")
+        )
+        to = _addressees(ctx, content, spk)
+    elif kind == "hope":
+        m = re.match(
+            r"\s*(?:that\s+)?(.{1,80}?)\s+(?:will|would|can|could|may|might|shall|"
+            r"should|to)\b",
+            content,
+        )
+        target = _resolve_np(ctx, m.group(1)) if m else set()
+        target_codes = _expand(ctx, target) if target else ()
+        if target and (JOINT in target or set(target_codes) - set(spk)):
+            category, fk = "request", "ask"
+            to = tuple(c for c in target_codes if c not in spk) or _others(ctx, spk)
+        if joint and category == "position":
+            category, fk = "agreement", "shared_view"
+    elif kind == "commit":
+        if joint:
+            category, fk = "agreement", "joint_action"
+    else:  # speech / stance
+        if joint:
+            category, fk = "agreement", "shared_view"
+        else:
+            req = _content_request(ctx, content, spk, kind)
+            if req is not None:
+                category, to, fk = "request", req, "ask"
+    if joint and category == "position":
+        category = "agreement"
+    if category == "agreement" and len(spk) < 2 and len(ctx.participants) >= 2:
+        spk = _all(ctx)
+    if category == "request" and not to:
+        to = _others(ctx, spk)
+    ev_a = max(ev_a, s.start)
+    span = clause_span(ctx.doc, ev_a, b)
+    if span.sentence != s.index:
+        return
+    ctx.items.append(_Item(category, spk, tuple(to), span.start, span.end, fk))
+
+
+def _addressees(ctx: _Ctx, content: str, spk: tuple[str, ...]) -> tuple[str, ...]:
+    lead = _LEAD_NP.match(content)
+    if lead:
+        codes = _resolve_np(ctx, lead.group(1))
+        exp = tuple(c for c in _expand(ctx, codes) if c not in spk) if codes else ()
+        if exp:
+            return exp
+    m = re.match(r"\s*(?:on|upon|for)?\s*(.{1,80}?)\s+(?:to\b|for\b|that\b)", content)
+    head = m.group(1) if m else content[:80]
+    codes = _resolve_np(ctx, head) or set()
+    if not codes:
+        codes = {c for _s, _e, c, k in _country_spans(content) if k != "weak"}
+    exp = _expand(ctx, codes) if codes else ()
+    out = tuple(c for c in exp if c not in spk)
+    return out or _others(ctx, spk)
+
+
+def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -> tuple | None:
+    """Reported content that asks something of another party: should/must, hope that, need for."""
+    m = _SHOULD_RE.search(content)
+    if m:
+        before = content[: m.start()]
+        cut = max(before.rfind(","), before.rfind(" that "), before.rfind(";"))
+        subj = before[cut + 1 :].strip()
+        subj = re.sub(r"^that\s+", "", subj)
+        subj = _trim_subject(subj)
+        codes = _resolve_np(ctx, subj) if subj and len(subj.split()) <= 8 else set()
+        if codes:
+            exp = _expand(ctx, codes)
+            if JOINT in codes or set(exp) - set(spk):
+                return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
+    m = _HOPE_THAT.search(content)
+    if m and m.start() < 40:
+        rest = content[m.end() :]
+        mm = re.match(r"(.{1,80}?)\s+(?:will|would|can|could|may|might|shall)\b", rest)
+        if mm:
+            codes = _resolve_np(ctx, mm.group(1))
+            exp = _expand(ctx, codes) if codes else ()
+            if codes and (JOINT in codes or set(exp) - set(spk)):
+                return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
+    m = _NEED_FOR.search(content)
+    if m and m.start() < 30:
+        rest = content[m.end() : m.end() + 80]
+        mm = re.match(r"(.{1,60}?)(?:\s+to\b|['’]s\b)", rest)
+        if mm:
+            codes = _resolve_np(ctx, re.sub(r"^(?:all\s+)?(?:the\s+)?", "", mm.group(1)))
+            if not codes and re.search(r"\b(?:participants|parties|sides)\b", mm.group(1)):
+                codes = {JOINT}
+            exp = _expand(ctx, codes) if codes else ()
+            if codes and (JOINT in codes or set(exp) - set(spk)):
+                return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
+    return None
+
+
+def _unattributed(
+    ctx: _Ctx, s: Sentence, a: int, b: int, carry: set[str] | None
+) -> set[str] | None:
+    src = ctx.doc.source
+    text = src[a:b]
+    low = text.lower()
+    if _PERFECT_REPORT.search(low[:80]):
+        return None
+    # passive communiqué voice
+    if re.search(
+        r"\b(?:it was|it has been|it is)\s+(?:agreed|decided|resolved|noted|"
+        r"reaffirmed|affirmed|welcomed|stressed|emphasi[sz]ed|recognized|recognised|"
+        r"underlined|confirmed)\b",
+        low[:60],
+    ) or re.search(r"\b(?:was|were|has been|have been)\s+signed\b", low):
+        kind = "agree" if re.search(r"agreed|decided|resolved|signed", low) else "stance"
+        lemma = "sign" if "signed" in low else "agree"
+        m = re.search(
+            r"\b(?:agreed|decided|resolved|noted|reaffirmed|affirmed|welcomed|stressed|"
+            r"emphasi[sz]ed|recognized|recognised|underlined|confirmed)\b\s*(?:that\s+)?",
+            text,
+        )
+        start = a + m.end() if m and "signed" not in low else a
+        _split_and_emit(ctx, s, {JOINT}, kind, lemma, start, b)
+        return None
+    if carry:
+        if _is_narration(text) and not _SHOULD_RE.search(low):
+            return carry
+        spk = carry
+        _split_and_emit(ctx, s, spk, "speech", "say", a, b)
+        return carry
+    if ctx.joint_doc:
+        first = low.split(" ", 1)[0]
+        if first in (
+            "recognizing",
+            "recognising",
+            "noting",
+            "acknowledging",
+            "welcoming",
+            "reaffirming",
+            "stressing",
+            "underlining",
+            "emphasizing",
+            "emphasising",
+        ):
+            _split_and_emit(ctx, s, {JOINT}, "stance", first, a, b)
+            return None
+    return None
+
+
+# --- third parties, event, output ---------------------------------------------------------------
+_LOC_BEFORE = re.compile(
+    r"\b(?:met|meet|meeting|meetings|summit|talks|visit|visiting|visited|held|hosted|conference|"
+    r"session|dialogue|forum|gathering|trip|travel|travelled|traveled|arrived|returned|return)"
+    r"\b[^.;]{0,40}\b(?:in|at|to)\s+(?:the\s+)?$"
+)
+
+
+def _find_third_parties(ctx: _Ctx, headings: list[bool]) -> None:
+    src = ctx.doc.source
+    for s, h in zip(ctx.doc.sentences, headings, strict=True):
+        if h:
+            continue
+        for st, _en, code, kind in _country_spans(s.text):
+            if code in ctx.participants or code in ctx.third or kind in ("weak", "capital"):
+                continue
+            before = s.text[max(0, st - 60) : st]
+            if _LOC_BEFORE.search(before):
+                continue
+            if re.search(r"\b(?:in|at)\s+(?:the\s+)?$", before) and code in ("EUR",):
+                continue
+            name = src[s.start + st : s.start + _en]
+            ctx.third[code] = _PartyInfo(code, name, None, "third_party")
+    for it in ctx.items:
+        for c in it.to:
+            if c not in ctx.participants and c not in ctx.third:
+                ctx.third[c] = _PartyInfo(c, code_name(c, ""), None, "third_party")
+
+
+def _event(ctx: _Ctx, headings: list[bool]) -> Event:
+    sents = ctx.doc.sentences
+    head = " ".join(s.text for s, h in zip(sents, headings, strict=True) if h)[:600]
+    body_first = ""
+    if ctx.narration_index is not None:
+        body_first = sents[ctx.narration_index].text
+    text = head + " " + body_first
+    if _VIDEO.search(text):
+        kind = "video_call"
+    elif _CALL.search(text) and not re.search(r"\bmet\b|\bmeeting\b", body_first):
+        kind = "call"
+    elif _VISIT.search(body_first):
+        kind = "visit"
+    elif _MEETING.search(text):
+        kind = "meeting"
+    elif _VISIT.search(text):
+        kind = "visit"
+    elif ctx.joint_doc:
+        kind = "joint_statement"
+    else:
+        kind = "other"
+    location = None
+    loc_text = body_first
+    if ctx.narration_index is not None and ctx.narration_index + 1 < len(sents):
+        loc_text += " " + sents[ctx.narration_index + 1].text
+    m = _LOCATION.search(loc_text)
+    if m:
+        loc = m.group(1).strip(" ,.")
+        loc = re.sub(r"^the\s+", "", loc)
+        if loc.split()[0] not in _MONTHS and len(loc) <= 200:
+            location = loc
+    initiated = ctx.initiated_by if ctx.initiated_by in ctx.participants else None
+    return Event(kind=kind, location=location, initiated_by=_pid(initiated) if initiated else None)
+
+
+def _pid(code: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "", code.lower())[:32] or "x"
+
+
+def _headline(ctx: _Ctx, headings: list[bool]) -> str:
+    sents = ctx.doc.sentences
+    cand = None
+    if ctx.narration_index is not None:
+        cand = _strip_prefix(sents[ctx.narration_index].text)
+    if not cand:
+        cand = next(
+            (
+                s.text
+                for s, h in zip(sents, headings, strict=True)
+                if h and sum(c.isalpha() for c in s.text) > 10
+            ),
+            None,
+        )
+    if not cand:
+        return _fallback_headline(ctx.doc)
+    cand = " ".join(cand.split())
+    if len(cand) > 400:
+        cand = cand[:397].rsplit(" ", 1)[0] + "..."
+    return cand or _fallback_headline(ctx.doc)
+
+
+def _summary_text(ctx: _Ctx, spk: tuple[str, ...], text: str) -> str:
+    names = []
+    for c in spk:
+        info = ctx.participants.get(c) or ctx.third.get(c)
+        names.append(info.name if info else c)
+    who = " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+    body = " ".join(text.split())
+    out = f"{who}: {body}" if who else body
+    if len(out) > 600:
+        out = out[:597].rsplit(" ", 1)[0] + "..."
+    return out or "statement"
+
+
+def _build(ctx: _Ctx, event: Event, headings: list[bool]) -> ReadoutSummary:
+    parties = []
+    for info in list(ctx.participants.values()) + list(ctx.third.values()):
+        parties.append(
+            Party(
+                id=_pid(info.code),
+                name=info.name[:200] or info.code,
+                title=info.title,
+                country=info.code if re.fullmatch(r"[A-Z]{3}", info.code) else None,
+                role=info.role,
+            )
+        )
+        if len(parties) >= 50:
+            break
+    known = {p.id for p in parties}
+    positions, requests, agreements = [], [], []
+    seen: set[tuple[str, int, int]] = set()
+    for it in sorted(ctx.items, key=lambda x: (x.start, x.end)):
+        key = (it.category, it.start, it.end)
+        if key in seen:
+            continue
+        seen.add(key)
+        ids = [_pid(c) for c in it.speakers if _pid(c) in known]
+        if not ids:
+            continue
+        sent = ctx.doc.sentence_at(it.start)
+        if sent is None:
+            continue
+        span = Span(
+            sentence=sent.index, start=it.start, end=it.end, text=ctx.doc.source[it.start : it.end]
+        )
+        summary = _summary_text(ctx, it.speakers, span.text)
+        if it.category == "position":
+            positions.append(Position(party=ids[0], summary=summary, evidence=[span]))
+        elif it.category == "request":
+            to = [_pid(c) for c in it.to if _pid(c) in known] or [i for i in ids]
+            requests.append(
+                Request(
+                    by=ids[0],
+                    to=list(dict.fromkeys(to))[:20],
+                    summary=summary,
+                    force=it.kind if it.kind in ("ask", "urge", "demand") else "ask",
+                    evidence=[span],
+                )
+            )
+        else:
+            agreements.append(
+                Agreement(
+                    parties=list(dict.fromkeys(ids))[:20],
+                    summary=summary,
+                    kind=it.kind
+                    if it.kind in ("shared_view", "joint_action", "signed_instrument")
+                    else "shared_view",
+                    evidence=[span],
+                )
+            )
+    return ReadoutSummary(
+        event=event,
+        parties=parties,
+        headline=_headline(ctx, headings),
+        positions=positions[:500],
+        requests=requests[:500],
+        agreements=agreements[:500],
+    )
+
+
+def _foreign_summary(ctx: _Ctx) -> ReadoutSummary:
+    doc = ctx.doc
+    body = doc.body
+    found: list[tuple[int, str, str]] = []
+    tables = foreign_country_regex(ctx.lang) if ctx.lang.isalpha() and len(ctx.lang) == 2 else None
+    if tables is not None:
+        rx, table = tables
+        for m in rx.finditer(body):
+            found.append((m.start(), table[m.group()], m.group()))
+    for s, e, code, kind in _country_spans(body):
+        if kind != "weak":
+            found.append((s, code, body[s:e]))
+    found.sort()
+    parties: dict[str, _PartyInfo] = {}
+    if ctx.issuer:
+        parties[ctx.issuer] = _PartyInfo(ctx.issuer, code_name(ctx.issuer, ""), None)
+    for _pos, code, name in found:
+        if code not in parties:
+            role = "participant" if not parties else "third_party"
+            parties[code] = _PartyInfo(code, name, None, role)
+        if len(parties) >= 50:
+            break
+    headline = None
+    for s in doc.sentences:
+        t = " ".join(s.text.split())
+        if sum(c.isalpha() for c in t) > 3:
+            headline = t if len(t) <= 400 else t[:397].rsplit(" ", 1)[0] + "..."
+            break
+    kind = "other"
+    return ReadoutSummary(
+        event=Event(kind=kind),
+        parties=[
+            Party(id=_pid(p.code), name=p.name[:200], title=None, country=p.code, role=p.role)
+            for p in parties.values()
+        ],
+        headline=headline or "Readout (language not supported by the offline engine).",
+    )

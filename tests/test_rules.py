@@ -1,0 +1,253 @@
+"""The offline rules engine: patterns on hand-written readouts, robustness, speed, dev-set score."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from readout.api import summarize
+from readout.engines.rules import RulesEngine
+from readout.schema import ReadoutSummary
+
+PATTERNS = Path(__file__).resolve().parent / "data" / "patterns"
+
+
+def _run(name: str) -> ReadoutSummary:
+    return summarize((PATTERNS / name).read_text(encoding="utf-8"), engine="rules").summary
+
+
+def _items(summary: ReadoutSummary) -> list[tuple[str, set[str], str]]:
+    """(category, speaker countries, evidence text) for every item."""
+    country = {p.id: p.country for p in summary.parties}
+    return [
+        (cat, {country[s] for s in summary.speakers(item)}, item.evidence[0].text)
+        for cat, item in summary.items()
+    ]
+
+
+def _has(summary: ReadoutSummary, category: str, speakers: set[str], fragment: str) -> bool:
+    return any(c == category and sp == speakers and fragment in ev for c, sp, ev in _items(summary))
+
+
+def _absent(summary: ReadoutSummary, fragment: str) -> bool:
+    return not any(fragment in ev for _c, _s, ev in _items(summary))
+
+
+def _participants(summary: ReadoutSummary) -> set[str]:
+    return {p.country for p in summary.parties if p.role == "participant"}
+
+
+def test_communique_voice() -> None:
+    s = _run("01-communique-voice.txt")
+    assert _participants(s) == {"NZL", "VNM"}
+    both = {"NZL", "VNM"}
+    assert _has(s, "agreement", both, "upgrade their relationship to a Strategic Partnership")
+    assert _has(s, "agreement", both, "were signed")
+    assert any(a.kind == "signed_instrument" for a in s.agreements)
+    assert _has(s, "agreement", both, "Recognizing the urgency of climate change")
+    assert _has(s, "agreement", both, "committed to work together on the energy transition")
+    assert _has(s, "position", {"NZL"}, "pledged to provide scholarships")
+    assert _absent(s, "paid an official visit")
+    assert s.event.kind == "visit"
+    assert s.event.location == "Hanoi"
+    assert s.event.initiated_by == "vnm"  # at the invitation of the Vietnamese PM
+
+
+def test_quote_then_speaker() -> None:
+    s = _run("02-quote-then-speaker.txt")
+    assert _participants(s) == {"IND", "IDN"}
+    assert _has(s, "position", {"IND"}, "India considers Indonesia a key partner")
+    assert _has(s, "position", {"IND"}, "We are ready to expand cooperation")  # "he added"
+    assert _has(s, "position", {"IDN"}, "Indonesia values the long friendship")
+    assert _has(s, "position", {"IDN"}, "Jakarta would welcome more Indian investment")
+    assert s.event.kind == "call"
+
+
+def test_participle_openers() -> None:
+    s = _run("03-participle-openers.txt")
+    assert _participants(s) == {"KOR", "AUS"}
+    assert _has(s, "position", {"KOR"}, "the two countries share democratic values")
+    assert _has(s, "position", {"KOR"}, "Korea wishes to deepen its partnership")
+    assert _has(s, "position", {"AUS"}, "the importance of a rules-based order")
+    assert _has(s, "position", {"AUS"}, "Australia's support for the complete denuclearization")
+    assert _has(s, "position", {"AUS"}, "thanked the Korean side")
+    assert s.event.kind == "video_call"
+
+
+def test_commitment_lists_are_split() -> None:
+    s = _run("04-commitment-lists.txt")
+    both = {"USA", "ITA"}
+    assert _has(s, "agreement", both, "reaffirmed the strength of the transatlantic alliance")
+    assert _has(s, "agreement", both, "committed to deepen cooperation on energy security")
+    assert _has(s, "position", {"USA"}, "welcomed Italy's leadership of the G7")
+    assert _has(s, "position", {"USA"}, "expressed appreciation for Italy's steadfast support")
+    assert _has(s, "agreement", both, "condemned Russia's attacks")
+    assert _has(s, "agreement", both, "agreed to coordinate closely on reconstruction")
+    assert _absent(s, "discussed migration")  # a topic list is not an item
+    assert "RUS" in {p.country for p in s.parties if p.role == "third_party"}
+    # evidence never straddles two clauses
+    for _c, _s, ev in _items(s):
+        assert not ("alliance" in ev and "energy security" in ev)
+
+
+def test_headers_and_datelines() -> None:
+    s = _run("05-headers-datelines.txt")
+    assert _participants(s) == {"CHN", "EGY"}
+    assert _has(s, "position", {"CHN"}, "China firmly supports Egypt")
+    assert _has(s, "position", {"EGY"}, "Egypt attaches great importance")
+    assert _absent(s, "Xinhua")
+    assert _absent(s, "Enditem")
+    assert _absent(s, "exchanged views")
+    assert not s.headline.startswith("BEIJING")
+
+
+def test_mentioned_places_are_not_parties() -> None:
+    s = _run("06-mentioned-places.txt")
+    assert _participants(s) == {"GBR", "DEU"}
+    countries = {p.country for p in s.parties}
+    assert "LTU" not in countries  # "Summit in Vilnius" is a place
+    assert s.event.location == "Berlin"
+    assert _has(s, "request", {"GBR"}, "the UK and Germany should work together")
+    assert _has(s, "agreement", {"GBR", "DEU"}, "looked forward to the NATO Summit")
+    assert _has(s, "position", {"DEU"}, "welcomed the UK's contribution")
+
+
+def test_at_the_request_of() -> None:
+    s = _run("07-at-the-request-of.txt")
+    assert _participants(s) == {"JPN", "CAN"}
+    assert s.event.initiated_by == "can"
+    assert s.event.kind == "call"
+    assert _has(s, "position", {"CAN"}, "expressed her condolences")
+    assert _has(s, "position", {"JPN"}, "Japan will continue to promote")
+    joly = s.party("can")
+    assert joly is not None and joly.name == "Mélanie Joly"
+
+
+def test_third_party_requests() -> None:
+    s = _run("08-third-party-requests.txt")
+    assert _participants(s) == {"EUR", "ARM"}
+    by_text = {r.evidence[0].text: r for r in s.requests}
+    urge = next(r for t, r in by_text.items() if "urged Azerbaijan" in t)
+    assert urge.by == "eur" and urge.to == ["aze"] and urge.force == "urge"
+    call = next(r for t, r in by_text.items() if "called on both Armenia" in t)
+    assert set(call.to) == {"arm", "aze"}
+    demand = next(r for t, r in by_text.items() if "Russia withdraw" in t)
+    assert demand.by == "eur" and demand.to == ["rus"] and demand.force == "demand"
+    ask = next(r for t, r in by_text.items() if "asked the European Union" in t)
+    assert ask.by == "arm" and ask.to == ["eur"]
+
+
+def test_pronoun_carry_over() -> None:
+    s = _run("09-pronoun-carry-over.txt")
+    assert _participants(s) == {"SGP", "THA"}
+    assert _has(s, "position", {"SGP"}, "congratulated Thailand")
+    assert _has(s, "position", {"SGP"}, "ASEAN centrality remains vital")  # "He noted"
+    assert _has(s, "request", {"SGP"}, "hope that Thailand would continue")
+    assert _has(s, "position", {"THA"}, "thanked Singapore")
+    assert _has(s, "position", {"THA"}, "Thailand is ready to work with Singapore")  # "He said"
+
+
+def test_kremlin_style_and_passive_agreement() -> None:
+    s = _run("10-kremlin-call.txt")
+    assert _participants(s) == {"RUS", "BRA"}
+    assert s.event.initiated_by == "bra"
+    assert _has(s, "position", {"BRA"}, "thanked Vladimir Putin")
+    assert _has(s, "request", {"RUS"}, "the two countries should coordinate")
+    assert _has(s, "agreement", {"RUS", "BRA"}, "continue contacts")
+    assert _absent(s, "discussed the situation")
+
+
+def test_non_english_returns_warning_and_parties() -> None:
+    text = (PATTERNS / "11-french.txt").read_text(encoding="utf-8")
+    r = summarize(text, engine="rules")
+    assert any("English only" in w and "'fr'" in w for w in r.warnings)
+    assert not list(r.summary.items())
+    assert {"FRA", "DEU"} <= {p.country for p in r.summary.parties}
+    assert r.summary.headline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello",
+        "x",
+        "###",
+        "Readout of the call",
+        "   \n\n  .  \n",
+        "The two leaders agreed.",
+        "He said.",
+        "They",
+        "😀 ☃ \u200b\u202e weird ünïcödé — “quotes” ‘here’",
+        "title: only a header\n---\n",
+        "source: x\nissuer: y\n---\nBody.",
+        "中国外交部长王毅与墨西哥外长埃布拉德通电话。双方同意加强合作。",
+        "El ministro de Relaciones Exteriores de España se reunió con su homólogo de Francia "
+        "para hablar de la cooperación entre los dos países y de la situación en Ucrania.",
+        "Utrikesministern talade med sin kollega i Norge om samarbetet och säkerheten i "
+        "Östersjöregionen, och de kom överens om att ses igen.",
+        "said said said, he said, adding that, noting that, they agreed, and and and.",
+        ", , , ; ; ; the the the",
+        "\n".join(["President A met President B."] * 3),
+    ],
+)
+def test_never_crashes(text: str) -> None:
+    r = summarize(text, engine="rules")
+    assert r.summary.headline.strip()
+    for _cat, item in r.summary.items():
+        for span in item.evidence:
+            assert text[span.start : span.end] == span.text
+
+
+def test_long_document() -> None:
+    body = " ".join(
+        f"Minister Alpha said that Ruritania supports item {i}, adding that both sides should act."
+        for i in range(200)
+    )
+    text = "Foreign Minister Jan Alpha of Poland spoke with Foreign Minister Ana Beta of Chile.\n\n"
+    r = summarize(text + body, engine="rules")
+    assert r.summary.headline
+    assert len(r.summary.positions) + len(r.summary.requests) >= 100
+
+
+def test_seed_readout(seed_text: str) -> None:
+    s = summarize(seed_text, engine="rules").summary
+    assert _participants(s) == {"CHN", "MEX"}
+    assert _has(s, "agreement", {"CHN", "MEX"}, "voiced willingness")
+    assert _has(s, "position", {"CHN"}, "China has always regarded Mexico")
+    assert _has(s, "position", {"MEX"}, "Mexico regards China as a partner")  # participle opener
+    assert _has(s, "request", {"MEX"}, "the Chinese government will facilitate")
+    assert _has(s, "request", {"CHN"}, "China and Mexico should maintain")
+    assert _has(s, "position", {"CHN"}, "the new year will bring new opportunities")  # adding
+
+
+def test_engine_identity() -> None:
+    e = RulesEngine()
+    assert e.name == "rules" and e.model is None
+
+
+def test_speed(seed_text: str) -> None:
+    from readout.segmentation import parse_document
+
+    eng = RulesEngine()
+    docs = [parse_document(seed_text)] + [
+        parse_document(p.read_text(encoding="utf-8")) for p in sorted(PATTERNS.glob("*.txt"))
+    ]
+    eng.run(docs[0])  # warm caches
+    times = []
+    for _ in range(5):
+        for d in docs:
+            t = time.perf_counter()
+            eng.run(d)
+            times.append(time.perf_counter() - t)
+    times.sort()
+    p95 = times[int(len(times) * 0.95)]
+    assert p95 < 0.05  # generous bound for CI machines; typical is a few ms
+
+
+def test_dev_set_quality(shared_readouts: Path) -> None:
+    from readout.evaluation import evaluate
+
+    r = evaluate(shared_readouts / "gold", shared_readouts, RulesEngine())
+    assert r.macro_f1 >= 0.85
