@@ -15,11 +15,18 @@ from .schema import Agreement, Position, ReadoutSummary, Request, SummaryResult
 __all__ = ["escape_markdown", "render_json", "render_markdown", "render_table"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+# C0/C1 control characters (ESC starts ANSI colour and hyperlink sequences); keep \t and \n.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Remove control characters so model or source text cannot drive a terminal."""
+    return _CONTROL.sub("", text)
 
 
 def escape_markdown(text: str) -> str:
     """Escape text so Markdown renders it literally: no links, images, HTML or emphasis."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(strip_controls(text).split()))
 
 
 def render_json(result: SummaryResult, *, indent: int | None = 2) -> str:
@@ -88,15 +95,20 @@ def render_markdown(result: SummaryResult) -> str:
     return "\n".join(lines)
 
 
+def _text(value: str | None, style: str = "") -> Text:
+    """Literal terminal text: no markup parsing, no control characters."""
+    return Text(strip_controls(value or ""), style=style)
+
+
 def render_table(result: SummaryResult) -> Group:
     """A rich renderable: a parties table and an items table grouped by category and party."""
     s = result.summary
-    head = Text(s.headline, style="bold")
+    head = _text(s.headline, style="bold")
     parties = Table(title="Parties", expand=True)
     for col in ("id", "name", "title", "country", "role"):
         parties.add_column(col)
     for p in s.parties:
-        parties.add_row(*(Text(v or "") for v in (p.id, p.name, p.title, p.country, p.role)))
+        parties.add_row(*(_text(v) for v in (p.id, p.name, p.title, p.country, p.role)))
     items = Table(title="Items", expand=True, show_lines=True)
     for col in ("category", "party", "summary", "evidence"):
         items.add_column(col, overflow="fold")
@@ -105,10 +117,10 @@ def render_table(result: SummaryResult) -> Group:
     )
     for cat, who, it in rows:
         evidence = " … ".join(f"[S{sp.sentence + 1}] {sp.text}" for sp in it.evidence)
-        items.add_row(Text(cat), Text(who), Text(it.summary), Text(evidence))
+        items.add_row(_text(cat), _text(who), _text(it.summary), _text(evidence))
     parts: list = [head, parties, items]
     for w in result.warnings:
-        parts.append(Text(f"warning: {w}", style="yellow"))
+        parts.append(_text(f"warning: {w}", style="yellow"))
     return Group(*parts)
 
 
@@ -116,4 +128,4 @@ def print_table(result: SummaryResult, console: Console) -> None:
     console.print(render_table(result))
 
 
-__all__ += ["print_table", "rich_escape"]
+__all__ += ["print_table", "rich_escape", "strip_controls"]

@@ -67,4 +67,5 @@ def main() -> None:
     cli(prog_name="readout")
 
 
+from . import batch as _batch  # noqa: E402,F401
 from . import core as _core  # noqa: E402,F401  (registers summarize, schema, eval)

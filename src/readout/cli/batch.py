@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -43,6 +44,13 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> 
     if value is not None and value < 1:
         raise click.BadParameter("must be at least 1")
     return value
+
+
+def _failure_line(event: BatchEvent) -> str:
+    """`name: message`, without repeating the name when the message starts with it."""
+    if event.message.startswith(event.name):
+        return event.message
+    return f"{event.name}: {event.message}"
 
 
 @contextmanager
@@ -79,7 +87,9 @@ def _progress_reporter() -> Iterator[object]:
             )
             if event.status == "failed":
                 bar.console.print(
-                    f"[red]failed[/red] {event.name}: {event.message}", markup=True, highlight=False
+                    f"[red]failed[/red] {escape(_failure_line(event))}",
+                    markup=True,
+                    highlight=False,
                 )
 
         with bar:
@@ -94,7 +104,7 @@ def _progress_reporter() -> Iterator[object]:
             if event.status == "done":
                 line = f"{stamp} readout batch: {where} done {event.name}"
             elif event.status == "failed":
-                line = f"{stamp} readout batch: {where} failed {event.name}: {event.message}"
+                line = f"{stamp} readout batch: {where} failed {_failure_line(event)}"
             else:
                 # skips are not news: at most one line every 10 s
                 now = time.monotonic()
