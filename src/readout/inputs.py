@@ -69,3 +69,35 @@ def read_text(path: str | Path, *, encoding: str | None = None) -> str:
     except PermissionError:
         raise InputError(f"{p}: permission denied") from None
     return decode(data, encoding=encoding, name=str(p))
+
+
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+HTML_NOTE = "input was HTML: converted to text; evidence offsets index the converted text"
+
+
+def looks_like_html(text: str) -> bool:
+    """True when a text is an HTML page rather than a plain readout."""
+    head = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    return head.startswith(("<!doctype html", "<html")) or (
+        head.startswith("<") and "<body" in text[:5000].lower()
+    )
+
+
+def read_readout(
+    path: str | Path, *, encoding: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """Read a readout file as the text to summarize, plus metadata about how it was read.
+
+    HTML pages (by suffix or content) are converted to text; the metadata then says
+    `converted_from: html` and evidence offsets index the converted text.
+    """
+    from .htmltext import html_to_text
+
+    text = read_text(path, encoding=encoding)
+    if Path(str(path)).suffix.lower() in HTML_SUFFIXES or looks_like_html(text):
+        converted, title = html_to_text(text)
+        metadata = {"converted_from": "html"}
+        if title:
+            metadata["title"] = title
+        return check_text(converted, name=f"{path} (as text)"), metadata
+    return text, {}

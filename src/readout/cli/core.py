@@ -13,7 +13,7 @@ from ..api import summarize
 from ..config import ENGINES, llm_configured
 from ..engines import resolve_engine
 from ..errors import ReadoutError
-from ..inputs import read_text
+from ..inputs import HTML_NOTE, read_readout
 from ..rendering import render_json, render_markdown, render_table
 from ..schema import SummaryResult, json_schemas
 from . import cli
@@ -119,8 +119,11 @@ def summarize_command(
     worst = 0
     for name in files:
         try:
-            text = read_text(name, encoding=encoding)
-            results.append(summarize(text, engine=eng))
+            text, metadata = read_readout(name, encoding=encoding)
+            result = summarize(text, engine=eng, metadata=metadata)
+            if metadata.get("converted_from") == "html":
+                result.warnings.append(HTML_NOTE)
+            results.append(result)
             texts.append((name, text))
         except ReadoutError as exc:
             if len(files) == 1:
