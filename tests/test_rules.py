@@ -159,6 +159,65 @@ def test_kremlin_style_and_passive_agreement() -> None:
     assert _absent(s, "discussed the situation")
 
 
+def test_untitled_issuer_official_and_role_nouns() -> None:
+    s = _run("12-untitled-names-role-nouns.txt")
+    assert _participants(s) == {"KAZ", "MYS"}
+    # an untitled full name opening the narration is the issuer's official
+    kaz = next(p for p in s.parties if p.country == "KAZ")
+    assert kaz.name == "Kassym-Jomart Tokayev"
+    # "X underscored A and urged B": a position and a request
+    assert _has(s, "position", {"KAZ"}, "the importance of direct air links")
+    assert _has(s, "request", {"KAZ"}, "urged Malaysian investors to take part")
+    assert _has(s, "position", {"KAZ"}, "Kazakhstan was ready to supply wheat")  # "He added"
+    assert _has(s, "position", {"MYS"}, "raised concerns about rising freight")  # "The PM"
+    assert _has(s, "request", {"MYS"}, "proposed that the two countries establish")  # "PM X"
+    assert _has(s, "position", {"MYS"}, "Malaysia regards Kazakhstan")  # apposition subject
+    assert _has(s, "agreement", {"KAZ", "MYS"}, "expressed support for expanding")  # "When ..."
+    # "The President": the office named by the issuer
+    assert _has(s, "request", {"KAZ"}, "invited Anwar Ibrahim to attend")
+
+
+def test_joint_statement_one_party_pledges_and_invitations() -> None:
+    s = _run("13-joint-statement-pledges.txt")
+    assert _participants(s) == {"CAN", "NOR"}
+    titles = {p.country: p.title for p in s.parties}
+    assert titles["NOR"] == "Minister of Foreign Affairs"  # "the Rt Hon" is no part of it
+    assert _has(s, "agreement", {"CAN", "NOR"}, "reaffirmed their shared commitment")
+    assert _has(s, "position", {"CAN"}, "announced it would fund three new research stations")
+    assert _has(s, "position", {"NOR"}, "will host the next Arctic science")
+    urge = next(r for r in s.requests if "urged Iran to cease" in r.evidence[0].text)
+    assert urge.to == ["irn"]
+    assert _has(s, "request", {"NOR"}, "suggested that officials prepare")
+    assert _has(s, "position", {"CAN"}, "thanked Ms Huitfeldt")
+    assert _has(s, "request", {"CAN"}, "invited her to Ottawa")
+
+
+def test_speech_verbs_and_reported_requests() -> None:
+    s = _run("14-speech-verbs-and-content.txt")
+    assert _participants(s) == {"JPN", "EGY"}  # "el-Shoukry": a particle surname
+    assert _has(s, "position", {"EGY"}, "outlined Egypt’s preparations")
+    assert _has(s, "request", {"EGY"}, "sought Japan’s support")
+    assert _has(s, "request", {"JPN"}, "expected the Egyptian side to ensure")
+    assert _has(s, "request", {"JPN"}, "the international community must hold Russia")
+    assert _has(s, "position", {"JPN"}, "announced that Japan would provide")
+    assert _has(s, "position", {"JPN"}, "Japan and Egypt share a long history")  # "said X"
+    assert _has(s, "request", {"EGY"}, "Egypt hopes Japan will expand")  # "According to X"
+    assert _has(s, "position", {"JPN"}, "Japan attaches great importance")  # apposition
+    assert _has(s, "agreement", {"JPN", "EGY"}, "witnessed the signing")
+    assert any(a.kind == "signed_instrument" for a in s.agreements)
+
+
+def test_particle_names_and_royal_titles() -> None:
+    s = _run("15-particle-names-royal-titles.txt")
+    assert _participants(s) == {"GBR", "SAU"}
+    sau = next(p for p in s.parties if p.country == "SAU")
+    assert sau.name == "Mohammed bin Salman"  # "of Saudi Arabia" after "bin Salman" places him
+    assert sau.title == "Crown Prince"
+    assert _has(s, "position", {"GBR"}, "thanked the Crown Prince")
+    assert _has(s, "position", {"SAU"}, "the importance of the Vision 2030 reforms")
+    assert _has(s, "request", {"SAU"}, "British firms would invest further")
+
+
 def test_non_english_returns_warning_and_parties() -> None:
     text = (PATTERNS / "11-french.txt").read_text(encoding="utf-8")
     r = summarize(text, engine="rules")

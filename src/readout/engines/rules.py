@@ -144,8 +144,26 @@ _IRREGULAR = {
     "exhort": ("exhorts", "exhorted"),
     "caution": ("cautions", "cautioned"),
     "conclude": ("concludes", "concluded"),
+    "assert": ("asserts", "asserted"),
+    "declare": ("declares", "declared"),
+    "remind": ("reminds", "reminded"),
+    "clarify": ("clarifies", "clarified"),
+    "applaud": ("applauds", "applauded"),
+    "advocate": ("advocates", "advocated"),
+    "endorse": ("endorses", "endorsed"),
+    "implore": ("implores", "implored"),
+    "launch": ("launches", "launched"),
+    "witness": ("witnesses", "witnessed"),
     "stand": ("stands", "stood"),
     "remain": ("remains", "remained"),
+    "announce": ("announces", "announced"),
+    "outline": ("outlines", "outlined"),
+    "raise": ("raises", "raised"),
+    "seek": ("seeks", "sought"),
+    "suggest": ("suggests", "suggested"),
+    "recommend": ("recommends", "recommended"),
+    "inform": ("informs", "informed"),
+    "reassure": ("reassures", "reassured"),
 }
 
 _VERB_KINDS: dict[str, str] = {}
@@ -153,21 +171,25 @@ for _lemmas, _kind in (
     (
         "say state note stress emphasize emphasise underline underscore add tell remark mention "
         "observe indicate affirm assure believe recall highlight describe argue conclude "
-        "respond reply explain",
+        "respond reply explain reassure assert declare remind clarify",
         "speech",
     ),
     (
         "reiterate reaffirm recognize recognise acknowledge welcome thank congratulate appreciate "
         "praise commend condemn denounce deplore oppose reject support express voice convey "
         "share reflect wish extend offer value regard attach hail salute laud warn caution "
-        "regret confirm",
+        "regret confirm outline raise applaud advocate endorse",
         "stance",
     ),
-    ("agree concur sign", "agree"),
-    ("urge ask request demand appeal encourage invite exhort insist press expect", "request"),
+    ("agree concur sign witness", "agree"),
+    (
+        "urge ask request demand appeal encourage invite exhort insist press expect seek "
+        "propose suggest recommend implore",
+        "request",
+    ),
     ("hope", "hope"),
-    ("pledge vow promise commit decide resolve", "commit"),
-    ("discuss exchange review talk explore brief update consult", "discuss"),
+    ("pledge vow promise commit decide resolve announce launch", "commit"),
+    ("discuss exchange review talk explore brief update consult inform", "discuss"),
     ("speak meet hold host receive visit telephone phone pay", "narr"),
 ):
     for _lemma in _lemmas.split():
@@ -250,13 +272,20 @@ _PARTICIPLES = {
     "conveying": "stance",
     "condemning": "stance",
     "praising": "stance",
+    "announcing": "commit",
+    "proposing": "request",
+    "suggesting": "request",
+    "inviting": "request",
+    "warning": "stance",
+    "confirming": "stance",
+    "assuring": "speech",
 }
 
 _REPORT_VERBS = frozenset(
     """
         said says added noted stressed stated told explained emphasized emphasised underlined
         continued remarked concluded insisted warned believed replied responded observed
-        pointed affirmed asserted argued
+        pointed affirmed asserted argued underscored highlighted announced
     """.split()
 )
 
@@ -273,7 +302,11 @@ _TITLE_WORDS = frozenset(
         Grand Duke Secretary-General Director-General Counsellor Commerce Economy Interior
         Justice Health Agriculture Energy Development Cooperation Senior General
         Minister-President Taoiseach Presidents Secretaries Leaders Mayor Speaker Sir Madam Mme
-        Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel
+        Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel Treasury
+        Exchequer External Hon Hon. Rt Rt. Shri Smt Labour Labor Education Transport
+        Transportation Environment Industry Tourism Culture Science Technology Investment
+        Planning Infrastructure Homeland Immigration Climate Digital Petroleum Mines Fisheries
+        Veterans Overseas Crown Navy Army Staff Chiefs Attorney
     """.split()
 )
 _HEAD_TITLES = frozenset(
@@ -299,9 +332,7 @@ _CAP_STOP = frozenset(
         Apr Jun Jul Aug Sep Sept Oct Nov Dec I II III
     """.split()
 )
-_CONNECTORS = frozenset(
-    {"of", "for", "the", "and", "/", "de", "del", "al", "bin", "van", "von", "da", "la", "le", "el"}
-)
+_CONNECTORS = frozenset("of for the and / de del al bin van von da la le el ibn bint dos".split())
 _SUBJ_LOWER_OK = frozenset(
     """
         the of and for his her their its our both two three four five all new vice foreign
@@ -343,7 +374,9 @@ _OPENER = re.compile(
     r"Additionally|Also|Meanwhile|However|But|Separately|Finally|Lastly|Further|Besides|"
     r"At the same time|On the other hand|Turning to|Referring to|Speaking of|For (?:its|his|her|"
     r"their) part|Likewise|Similarly|Today|Earlier|Later|Then|Thereafter|Subsequently|"
-    r"Throughout|Against|Amid|Under|Following|After|Before|While|Since|Given|Ahead of)\b"
+    r"Throughout|Against|Amid|Under|Following|After|Before|While|Whilst|Since|Given|Ahead of|"
+    r"When|Upon|Once|As part of|Turning|Discussing|Touching on|Commenting on|Responding to|"
+    r"Reflecting on|Speaking about|Speaking on)\b"
     r"[^,]{0,160},\s*"
 )
 _LEAD_CONJ = re.compile(r"^(?:But|And|Yet|So|However|Also|Moreover|Meanwhile)\s+(?=[a-zA-Z])")
@@ -368,7 +401,19 @@ _HOPE_THAT = re.compile(
     r"\b(?:hopes?|hoped|hoping|expectations?|expects?|expected)\b(?:\s+that)?\s+"
 )
 _NEED_FOR = re.compile(r"\bthe need for\s+")
+_GENERIC_ADDRESSEE = re.compile(
+    r"(?:the\s+)?(?:international community|world community|global community|"
+    r"(?:all\s+)?(?:the\s+)?(?:relevant|concerned|warring|conflicting)\s+(?:parties|sides)|"
+    r"(?:all|both)\s+(?:the\s+)?(?:parties|sides)(?:\s+concerned)?|the parties concerned|"
+    r"all (?:stakeholders|countries|states|nations)|(?:the\s+)?world|everyone)",
+    re.I,
+)
 _THAT = re.compile(r"^\s*(?:that\b|:)\s*")
+# "told / assured / reminded <someone> that ...": the content starts after "that"
+_OBJECT_THAT = re.compile(
+    r"^\s*(?:the\s+|his\s+|her\s+|their\s+)?(?:[A-Z][\w.'’-]*\s+){0,5}?"
+    r"(?:[A-Z][\w.'’-]*|him|her|them|counterpart|side|leaders?|delegation)\s+that\s+"
+)
 _SPLIT = re.compile(
     r",?\s+and\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
     r"underscoring|emphasi[sz]ing|reiterating|calling|urging|pointing out|highlighting|"
@@ -588,6 +633,13 @@ class _Person:
     end: int
 
 
+_NAME_PARTICLES = frozenset({"bin", "ibn", "bint", "al", "el", "da", "de", "dos", "van", "von"})
+_PARTICLE_NAME = re.compile(
+    r"^(?:al|el|ad|as|ash|at|an|ibn|bin|ben|abu|da|de|di|du|van|von|der|dos|das|del|della|la|le)"
+    r"-[A-ZÀ-Þ][\w'’-]+$"
+)
+
+
 def _persons(text: str, base: int = 0) -> list[_Person]:
     """Titled persons in `text` (names after a title, appositions, 'counterpart, X')."""
     countries = _country_spans(text)
@@ -609,6 +661,25 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             i = max(j, i + 1)
             continue
         sw = _strip_tok(w)
+        if _PARTICLE_NAME.match(sw):
+            items.append((s, e, sw, "N"))  # "al-Sudani", "el-Sisi"
+            i += 1
+            continue
+        if (
+            len(sw) == 2
+            and sw in _CAP_STOP
+            and items
+            and items[-1][3] in ("H", "T")
+            and not toks[i - 1][2].endswith(".")
+            and i + 1 < len(toks)
+            and _is_cap(toks[i + 1][2])
+            and _strip_tok(toks[i + 1][2]) not in _CAP_STOP
+            and _strip_tok(toks[i + 1][2]) not in _TITLE_WORDS
+            and toks[i + 1][0] not in cmap
+        ):
+            items.append((s, e, sw, "N"))  # a short surname after a title ("Vice Premier He")
+            i += 1
+            continue
         if sw in _TITLE_WORDS:
             typ = "H" if sw in _HEAD_TITLES or sw.rstrip("s") in _HEAD_TITLES else "T"
         elif w in _CONNECTORS:
@@ -628,7 +699,17 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             k += 1
             continue
         j = k
-        while j < n and items[j][3] == "N":
+        while j < n and (
+            items[j][3] == "N"
+            or (
+                # "Mohammed bin Salman", "Luiz Inácio Lula da Silva": a particle inside a name
+                items[j][3] == "K"
+                and items[j][2] in _NAME_PARTICLES
+                and j > k
+                and j + 1 < n
+                and items[j + 1][3] == "N"
+            )
+        ):
             j += 1
         name_toks = items[k:j]
         # what precedes: walk back over the run
@@ -689,6 +770,11 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                 while q < n and items[q][3] in ("H", "T", "K", "C"):
                     saw_head = saw_head or items[q][3] == "H"
                     if items[q][3] == "C" and saw_head:
+                        r = q + 1
+                        while r < n and items[r][3] in ("H", "T", "K"):
+                            r += 1
+                        if r < n and items[r][3] == "N":
+                            break  # "X, Secretary ... of the Philippines Mr Y": Y's title
                         if code is None:
                             code = items[q][2]
                         appos = text[items[j + 1][0] : items[q][0]].strip()
@@ -712,6 +798,7 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
 
 def _clean_title(title: str) -> str | None:
     t = re.sub(r"^(?:the|The)\s+", "", title)
+    t = re.sub(r"^(?:His|Her)\s+(?:Royal\s+)?(?:Highness|Majesty|Excellency)\s+", "", t)
     spans = _country_spans(t)
     if spans:
         s, e, _c, _k = spans[0]
@@ -721,7 +808,8 @@ def _clean_title(title: str) -> str | None:
     t = re.sub(r"\s+of\s*$", "", t).strip(" ,")
     t = re.sub(r"(?:^|\s+)(?:Dr|Mr|Mrs|Ms|Prof|H\.E|the Honou?rable|Honou?rable)\.?$", "", t)
     t = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Prof|H\.E)\.?$", "", t).strip(" ,")
-    return t or None
+    t = re.sub(r"(?:\s+(?:the|Senator|Rt\.?|Right|Hon\.?|Honou?rable|Dr\.?|Mr\.?|Ms\.?))+$", "", t)
+    return t.strip(" ,") or None
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -876,13 +964,33 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
         )
         if m and ctx.issuer and not unknown:
             _register(ctx, ctx.issuer, m.group(1), m.group(1))
+    untitled = _untitled_subject(narr.text) if narr is not None else None
+    # "Vladimir Putin had a telephone conversation with ...": the issuer's own official
+    if (
+        untitled is not None
+        and narr is not None
+        and not unknown
+        and ctx.issuer
+        and not _resolve_np(ctx, untitled[0])
+        and (ctx.issuer not in ctx.participants or ctx.participants[ctx.issuer].from_country)
+    ):
+        unknown.append(
+            _Person(untitled[0], "", None, narr.start + untitled[1], narr.start + untitled[2])
+        )
+        if ctx.issuer in ctx.participants:
+            info = ctx.participants[ctx.issuer]
+            info.name, info.from_country = untitled[0], False
     for p in unknown:
         code = None
-        if ctx.issuer and ctx.issuer not in ctx.participants:
+        if ctx.issuer and (
+            ctx.issuer not in ctx.participants or ctx.participants[ctx.issuer].name == p.name
+        ):
             code = ctx.issuer
         if code:
             p.code = code
             _register(ctx, code, p.name, _clean_title(p.title))
+            if not p.title:
+                all_persons.append((narr, p))
     # 2) too few: the headline ("Japan-U.S. Foreign Ministers' Telephone Talk")
     if len(ctx.participants) < 2:
         for s, h in zip(sents, headings, strict=True):
@@ -910,6 +1018,13 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
             if info is not None and p.name and info.from_country:
                 info.name, info.from_country = p.name, False
                 info.title = info.title or _clean_title(p.title)
+    issuer_info = ctx.participants.get(ctx.issuer) if ctx.issuer else None
+    if issuer_info is not None and not issuer_info.title:
+        # an untitled issuer official ("Vladimir Putin ...") takes the office named by the issuer
+        # ("President of Russia", "Office of the Prime Minister"): "The President noted ..."
+        m = _ISSUER_OFFICE.search(str(dict(ctx.doc.metadata).get("issuer", "") or ""))
+        if m:
+            issuer_info.title = m.group(1)
     for code, info in ctx.participants.items():
         if info.title:
             ctx.titles.append((info.title.lower(), code))
@@ -919,6 +1034,10 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
             for tok in re.split(r"[\s/]+", info.title):
                 if tok in _HEAD_TITLES and tok not in ("Mr", "Mr.", "Dr", "Dr.", "Ms", "Ms."):
                     ctx.titles.append((tok.lower(), code))
+            # the title's initials ("External Affairs Minister" -> "EAM", "Prime Minister" -> "PM")
+            caps = [w for w in re.split(r"[\s/-]+", info.title) if w in _TITLE_WORDS]
+            if 2 <= len(caps) <= 5 and caps[-1] in _HEAD_TITLES:
+                ctx.titles.append(("".join(w[0] for w in caps).lower(), code))
         # the official is also known by a bare name ("Hayashi")
     # initiated by
     if narr is not None:
@@ -926,6 +1045,32 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
         if m:
             who = (m.group(1) or m.group(2) or m.group(3) or "").strip()
             ctx.initiated_by = _resolve_initiator(ctx, who, narr.text)
+
+
+_UNTITLED = re.compile(
+    r"^\s*((?:[A-ZÀ-Þ][\w'’-]+|[a-z]{1,4}-[A-ZÀ-Þ][\w'’-]+)"
+    r"(?:\s+(?:[A-ZÀ-Þ][\w'’-]+|[A-Z]\.|[a-z]{1,4}-[A-ZÀ-Þ][\w'’-]+|da|de|dos|van|von|bin)){1,4})"
+    r"\s+(?:[a-z]+ly\s+)?(?:had|has|held|holds|spoke|speaks|met|meets|received|receives|"
+    r"hosted|hosts|talked|talks|telephoned|phoned|called|conducted|visited|paid)\b"
+)
+
+
+_ISSUER_OFFICE = re.compile(
+    r"\b(President|Prime Minister|Chancellor|Premier|Taoiseach|King|Emir|Crown Prince|"
+    r"Sultan|Foreign Minister|Foreign Secretary)\b"
+)
+
+
+def _untitled_subject(text: str) -> tuple[str, int, int] | None:
+    """An untitled full name opening the narration sentence ("Vladimir Putin had a call ...")."""
+    m = _UNTITLED.match(_strip_prefix(text))
+    if m is None:
+        return None
+    words = m.group(1).split()
+    if any(w in _TITLE_WORDS or w in _CAP_STOP for w in words) or _country_spans(m.group(1)):
+        return None
+    off = len(text) - len(_strip_prefix(text))
+    return m.group(1), off + m.start(1), off + m.end(1)
 
 
 def code_name(code: str, text: str) -> str:
@@ -1105,6 +1250,16 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
         return ("hold", "narr", base, j)
     if lemma == "explain" and nxt != "that":
         return ("explain", "discuss", base, j)
+    if lemma in ("propose", "suggest", "recommend") and nxt not in ("that", "to"):
+        # "proposed a plan": a stance; "proposed that X do / to do": a request
+        return (lemma, "stance", base, j)
+    if lemma == "witness":
+        # "witnessed the signing of ...": a signed instrument; otherwise narration
+        if "signing" not in (nxt, nxt2):
+            return None
+        return ("sign", "agree", base, j)
+    if lemma == "seek" and nxt == "to":
+        return ("seek", "commit", base, j)
     return (lemma, kind, base, j)
 
 
@@ -1165,8 +1320,39 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
             continue
         if _is_cap(w) or lw in _SUBJ_LOWER_OK or lw in _ADVERBS or lw.endswith("ly"):
             continue
+        if _PARTICLE_NAME.match(_strip_tok(w)):
+            continue  # "Prime Minister al-Sudani"
         return None
     return None
+
+
+_APPOSITIVE = re.compile(
+    r"([A-ZÀ-Þ][^,;]{0,60}?),\s+(?:(?:also|who is|currently|concurrently)\s+)?(?:a|an|the)\s+"
+    r"[^,;\"“”]{3,160},\s+"
+)
+
+
+def _appositive_subject(ctx: _Ctx, a: int, b: int) -> _SV | None:
+    """'Wang, also a member of the Political Bureau ..., said that ...': apposition, then verb."""
+    src = ctx.doc.source
+    m = _APPOSITIVE.match(src, a, b)
+    if m is None:
+        return None
+    codes = _resolve_np(ctx, _trim_subject(m.group(1)))
+    if not codes:
+        return None
+    toks = _tokens(src[m.end() : b], m.end())
+    k = 0
+    while k < len(toks) and toks[k][2].lower() in _ADVERBS:
+        k += 1
+    if k >= len(toks) or not toks[k][2][:1].islower():
+        return None
+    v = _verb_at(toks, k)
+    if v is None or v[2]:
+        return None
+    lemma, kind, _base, after = v
+    vend = toks[after - 1][1] if after - 1 < len(toks) else toks[-1][1]
+    return _SV(codes, a, toks[k][0], vend, lemma, kind)
 
 
 def _trim_subject(subj: str) -> str:
@@ -1238,15 +1424,21 @@ def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str
         done = _participle_opener(ctx, s, a, b, first)
         if done is not _UNHANDLED:
             return done
+    # 1b) "According to X, ...": X's reported view
+    m = _ACCORDING.match(src, a, b)
+    if m is not None:
+        codes = _resolve_np(ctx, m.group(1))
+        if codes:
+            _set_last(ctx, codes)
+            _process_content(ctx, s, codes, "speech", "say", m.end(), b)
+            return codes
     # 2) trailing speaker: "X, Wang said(, adding that Y)"
     done = _trailing_speaker(ctx, s, a, b)
     if done is not _UNHANDLED:
         return done
     # 3) subject + verb
-    sv = _subject_verb(ctx, a, b)
+    sv = _subject_verb(ctx, a, b) or _appositive_subject(ctx, a, b)
     if sv is not None:
-        if sv.kind in ("narr",) and ctx.narration_index == s.index:
-            pass
         return _process_main(ctx, s, sv, b)
     # 4) unattributed: communiqué voice, carried speech, or narration/background
     return _unattributed(ctx, s, a, b, carry)
@@ -1299,6 +1491,14 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
             continue
         pos = a + cm.end()
         toks = _tokens(src[pos:b], pos)
+        inv = _INVERTED.fullmatch(src[pos:b])
+        if inv is not None:
+            # '"...," said Minister Retno.': verb first, then the speaker
+            codes = _resolve_np(ctx, _trim_subject(inv.group(1)))
+            if codes and (len(codes) == 1 or JOINT in codes):
+                _process_content(ctx, s, codes, "speech", "say", a, a + cm.start())
+                _set_last(ctx, codes)
+                return codes if JOINT not in codes else {JOINT}
         # find the report verb within 8 tokens
         for i, (ts, te, w) in enumerate(toks[:9]):
             lw = w.lower().rstrip(".")
@@ -1338,6 +1538,14 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
     return _UNHANDLED
 
 
+_INVERTED = re.compile(
+    r"\s*(?:said|added|stressed|noted|stated|explained|emphasi[sz]ed|underlined|remarked|"
+    r"continued|concluded|insisted|warned|replied|responded|observed)\s+"
+    r"((?:the\s+)?[A-ZÀ-Þ][^,;:\"“”]{1,80}?)\s*[.\"”’)]*\s*"
+)
+_ACCORDING = re.compile(r"According to\s+((?:the\s+)?[A-ZÀ-Þ][^,;:]{1,60}?),\s+")
+
+
 def _set_last(ctx: _Ctx, codes: set[str]) -> None:
     if len(codes) == 1 and JOINT not in codes:
         ctx.last_single = next(iter(codes))
@@ -1350,7 +1558,7 @@ def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
     _set_last(ctx, sv.speakers)
     start = sv.verb_end
     if sv.kind in ("speech",) or (sv.kind == "hope"):
-        m = _THAT.match(src[start:b])
+        m = _THAT.match(src[start:b]) or _OBJECT_THAT.match(src[start:b])
         if m:
             start += m.end()
     # evidence for non-speech verbs includes the verb
@@ -1638,10 +1846,17 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
             exp = _expand(ctx, codes)
             if JOINT in codes or set(exp) - set(spk):
                 return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
+        elif subj and _GENERIC_ADDRESSEE.fullmatch(subj):
+            # "the international community must stop X": a call on everyone, X's rivals included
+            named = [c for _s, _e, c, k in _country_spans(content[m.end() :]) if k != "weak"]
+            return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
     m = _HOPE_THAT.search(content)
     if m and m.start() < 40:
         rest = content[m.end() :]
         mm = re.match(r"(.{1,80}?)\s+(?:will|would|can|could|may|might|shall)\b", rest)
+        if mm is None and m.group().lower().startswith("expect"):
+            # "expects Pakistan to take measures": an expectation placed on another party
+            mm = re.match(r"(?!to\b)((?:\S+\s+){0,5}?\S+)\s+to\s+(?!be\b)[a-z]", rest)
         if mm:
             codes = _resolve_np(ctx, mm.group(1))
             exp = _expand(ctx, codes) if codes else ()
