@@ -84,8 +84,11 @@ class Party(_Model):
     title: str | None = Field(default=None, max_length=MAX_NAME)
     country: str | None = Field(
         default=None,
-        pattern=r"^[A-Z]{3}$",
-        description="ISO 3166-1 alpha-3; EUR for the EU, UNO for the UN; null when unknown.",
+        pattern=r"^[A-Z]{3,4}$",
+        description=(
+            "ISO 3166-1 alpha-3 for states; EUR for the EU, UNO for the UN, NATO, QUAD for groups"
+            " that speak as one; null when unknown."
+        ),
     )
     role: PartyRole = "participant"
 
