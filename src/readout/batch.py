@@ -9,8 +9,12 @@ asyncio with at most `concurrency` documents in flight and one shared `RateLimit
 engines run in-process, one document after another (they are fast and CPU-bound).
 
 `.html` files are converted to text with `readout.htmltext` first; the converted text is what is
-hashed and analysed (evidence offsets index it), and the document metadata says
+hashed, analysed (evidence offsets index it) and stored, and the document metadata says
 `converted_from: html`.
+
+The store keeps the exact text of every document, so `run_batch([], retry_failed=True)` re-runs
+the recorded failures without the original input. Documents that never had a usable text
+(binary, invalid UTF-8, ...) stay failures and are reported as such.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ __all__ = [
     "count_documents",
     "discover",
     "iter_documents",
+    "iter_stored_failures",
     "run_batch",
 ]
 
@@ -134,6 +139,8 @@ class Loaded:
     """One document as read: its text and metadata, or the `InputError` that made it unusable.
 
     `sha256` is the hash of the text, or of the raw bytes when there is no usable text.
+    `stored` marks a document read back from the store (a recorded failure), with the error
+    class and message recorded for it in `prior`.
     """
 
     name: str
@@ -142,6 +149,8 @@ class Loaded:
     text: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     error: ReadoutError | None = None
+    stored: bool = False
+    prior: tuple[str, str] = ("", "")
 
 
 def _load_file(path: Path) -> Loaded:
@@ -214,7 +223,7 @@ def _record(path: Path, lineno: int, raw: bytes) -> Loaded:
             name,
             source,
             bad,
-            metadata,
+            metadata=metadata,
             error=InputError(f'{where}: no "text" string in the record'),
         )
     try:
@@ -248,6 +257,29 @@ def iter_documents(files: Iterable[Path]) -> Iterator[Loaded]:
             yield from _iter_jsonl(path)
         else:
             yield _load_file(path)
+
+
+def iter_stored_failures(store: Store, config: Config) -> Iterator[Loaded]:
+    """The documents that failed with `config`, read back from the store with their text."""
+    for row in store.failed_documents(config):
+        try:
+            metadata = json.loads(row["metadata"])
+        except (TypeError, ValueError):
+            metadata = {}
+        if not isinstance(metadata, dict):
+            metadata = {}
+        text = row["text"]
+        if text is not None and text_sha256(text) != row["sha256"]:
+            text = None  # never summarize a text that is not the one recorded
+        yield Loaded(
+            row["name"],
+            row["source"],
+            row["sha256"],
+            text=text,
+            metadata={str(k): str(v) for k, v in metadata.items()},
+            stored=True,
+            prior=(row["error"], row["message"]),
+        )
 
 
 # --- engines ----------------------------------------------------------------------------------
@@ -324,6 +356,8 @@ class BatchReport:
     skipped: int = 0
     skipped_failed: int = 0
     failed: int = 0
+    no_text: int = 0
+    """Of `failed`: recorded failures not retried because the store has no text for them."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tokens: int = 0
@@ -363,6 +397,7 @@ class BatchReport:
             "skipped": self.skipped,
             "skipped_failed": self.skipped_failed,
             "failed": self.failed,
+            "no_text": self.no_text,
             "tokens": self.tokens,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -429,6 +464,8 @@ class _Run:
         status = "skipped" if sha in self.inflight else self.store.status(sha, self.config)
         wanted = status == "failed" if self.retry_failed else status is None
         if not wanted:
+            if status in ("done", "failed") and loaded.text is not None and not loaded.stored:
+                self.fill_text(loaded)
             if status == "failed":
                 self.report.skipped_failed += 1
                 self._emit("skipped_failed", loaded.name)
@@ -437,6 +474,9 @@ class _Run:
                 self._emit("skipped", loaded.name)
             return None
         self.claimed += 1
+        if loaded.stored and loaded.text is None:
+            self.keep_failed(loaded)
+            return None
         if loaded.error is not None or loaded.text is None:
             self.fail(loaded, loaded.error or InputError(f"{loaded.name}: no text"))
             return None
@@ -447,6 +487,33 @@ class _Run:
             self.fail(loaded, exc)
             return None
         return _Job(loaded, document)
+
+    def fill_text(self, loaded: Loaded) -> None:
+        """Store the text of a document recorded before texts were stored (once per document)."""
+        if loaded.text is not None and self.store.missing_text(loaded.sha256):
+            self.store.store_text(loaded.sha256, loaded.text)
+
+    def keep_failed(self, loaded: Loaded) -> None:
+        """A recorded failure that cannot be retried from the store: it has no text.
+
+        Nothing is written (nothing was attempted); it counts as failed in this run.
+        """
+        error, prior = loaded.prior
+        if error == "InputError":  # the input never had a usable text (binary, bad UTF-8, ...)
+            message = (
+                f"{prior} (not retried: no stored text, the input has no usable text; fix it "
+                "and run `readout batch --retry-failed INPUT`)"
+            )
+        else:  # recorded by a readout that did not store texts yet
+            message = (
+                f"{loaded.name}: not retried: no stored text (recorded before readout stored "
+                f"document texts; last error {error}); run `readout batch --retry-failed INPUT`"
+            )
+        self.report.failed += 1
+        self.report.no_text += 1
+        if len(self.report.failures) < BatchReport.MAX_LISTED:
+            self.report.failures.append((loaded.name, message))
+        self._emit("failed", loaded.name, message)
 
     def fail(self, loaded: Loaded, exc: BaseException) -> None:
         self.inflight.discard(loaded.sha256)
@@ -463,6 +530,7 @@ class _Run:
             config=self.config,
             error=type(exc).__name__,
             message=message,
+            text=loaded.text,
         )
         self.report.failed += 1
         if len(self.report.failures) < BatchReport.MAX_LISTED:
@@ -479,6 +547,7 @@ class _Run:
             metadata=loaded.metadata,
             config=self.config,
             result=result,
+            text=loaded.text,
         )
         usage = result.provenance.usage
         if usage is not None:
@@ -548,9 +617,12 @@ def run_batch(
 
     Documents already summarized with this engine configuration are skipped (no engine call, no
     write); documents that failed before are skipped unless `retry_failed`, which retries only
-    them. `limit` caps the documents attempted in this run. Raises `UserError` for bad
-    arguments, missing inputs or configuration, and `LockedError` when another run holds the
-    database. Engine and input failures are recorded, counted, and never raised.
+    them. With `retry_failed` and no `inputs`, the failures recorded for this engine
+    configuration are retried from the texts in the store; those without a stored text stay
+    failures (counted in `failed` and `no_text`, not written). `limit` caps the documents
+    attempted in this run. Raises `UserError` for bad arguments, missing inputs or
+    configuration, and `LockedError` when another run holds the database. Engine and input
+    failures are recorded, counted, and never raised.
     """
     if concurrency < 1:
         raise UserError("--concurrency must be at least 1")
@@ -559,18 +631,25 @@ def run_batch(
     if (rpm is not None and rpm <= 0) or (tpm is not None and tpm <= 0):
         raise UserError("--rpm and --tpm must be positive")
     started = time.perf_counter()
+    inputs = list(inputs)
+    from_store = retry_failed and not inputs
     files = discover(inputs)
     with BatchLock(db):  # first: an overlapping run leaves at once, whatever else is wrong
         limiter = RateLimiter(rpm=rpm, tpm=tpm)
         eng, closers = _build_engine(engine, model=model, base_url=base_url, limiter=limiter)
         report = BatchReport(db=str(db), engine=eng.name, model=str(eng.model or ""))
-        report.total = count_documents(files)
         with Store(db) as store:
+            if from_store:
+                report.total = store.count_failures(Config.of(eng))
+                documents = iter_stored_failures(store, Config.of(eng))
+            else:
+                report.total = count_documents(files)
+                documents = iter_documents(files)
             _execute(
                 store,
                 eng,
                 report,
-                files,
+                documents,
                 closers=closers,
                 concurrency=concurrency,
                 limit=limit,
@@ -585,7 +664,7 @@ def _execute(
     store: Store,
     eng: Engine,
     report: BatchReport,
-    files: list[Path],
+    documents: Iterator[Loaded],
     *,
     closers: Sequence[Closer],
     concurrency: int,
@@ -595,7 +674,6 @@ def _execute(
     started: float,
 ) -> None:
     run = _Run(store, eng, report, limit=limit, retry_failed=retry_failed, progress=progress)
-    documents = iter_documents(files)
     try:
         if _is_async(eng):
             asyncio.run(run.run_async(documents, concurrency, closers))

@@ -1,8 +1,10 @@
-"""Export the batch store: JSONL (whole results), CSV (one row per item), Markdown (a report).
+"""Export the batch store: JSONL (whole results), CSV (one row per item), Markdown (a report),
+HTML (a folder: one self-contained page per document plus an index page).
 
-Every exporter streams: it reads one result at a time from the store and writes it out, so
-exporting a large database uses little memory. Formats are registered in `EXPORTERS` (the CLI
-offers exactly its keys); a new format is one function plus one entry.
+The text exporters stream: they read one result at a time from the store and write it out, so
+exporting a large database uses little memory. The HTML export builds its index from every
+exported result, so it holds the exported results and texts in memory. Formats are registered
+in `EXPORTERS` (the CLI offers exactly its keys); a new format is one function plus one entry.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import UserError
@@ -18,7 +22,7 @@ from .rendering import render_markdown
 from .schema import SummaryResult
 from .store import Store
 
-__all__ = ["CSV_COLUMNS", "EXPORTERS", "export", "parse_since"]
+__all__ = ["CSV_COLUMNS", "DIRECTORY_FORMATS", "EXPORTERS", "export", "parse_since"]
 
 CSV_COLUMNS = (
     "document",
@@ -119,22 +123,82 @@ def export_markdown(store: Store, out: TextIO, *, since: str | None = None) -> i
     return n
 
 
+Warn = Callable[[str], None]
+
+
+def export_html(
+    store: Store, out: str | os.PathLike[str], *, since: str | None = None, warn: Warn | None = None
+) -> int:
+    """One self-contained page per document plus `index.html`, written into the folder `out`.
+
+    A document summarized by several configurations (or several times) gets one page, from its
+    newest result (among those since `since`). Pages are named after the document; two
+    documents with the same name (a file whose text changed) are told apart by their SHA-256.
+    Results whose document has no stored text (recorded before the store kept texts) are
+    skipped, and `warn` is told how many. Returns the number of pages written (index excluded).
+    """
+    from .report import write_site
+
+    newest: dict[str, dict[str, Any]] = {}
+    for row in store.iter_results(since=since):  # oldest first: a newer result replaces
+        newest[row["sha256"]] = row
+    missing = sum(1 for row in newest.values() if row["text"] is None)
+    rows = [row for row in newest.values() if row["text"] is not None]
+    named: dict[str, int] = {}
+    for row in rows:
+        named[row["name"]] = named.get(row["name"], 0) + 1
+    triples = [
+        (
+            row["name"] if named[row["name"]] == 1 else f"{row['name']} ({row['sha256'][:12]})",
+            SummaryResult.model_validate_json(row["result"]),
+            row["text"],
+        )
+        for row in rows
+    ]
+    if missing and warn is not None:
+        warn(
+            f"skipped {missing} document{'s' if missing != 1 else ''} without a stored text "
+            "(summarized before readout stored document texts); run `readout batch INPUT...` "
+            "on the same inputs once to store them"
+        )
+    write_site(triples, Path(out))
+    return len(triples)
+
+
 Exporter = Callable[..., int]
 
 EXPORTERS: dict[str, Exporter] = {
     "jsonl": export_jsonl,
     "csv": export_csv,
     "markdown": export_markdown,
+    "html": export_html,
 }
-"""Export formats by name; every exporter is `(store, out, *, since) -> count written`."""
+"""Export formats by name. Every exporter is `(store, out, *, since) -> count written`; `out` is
+a text stream, except for the `DIRECTORY_FORMATS`, where it is a folder path (and the exporter
+also takes `warn`)."""
+
+DIRECTORY_FORMATS = frozenset({"html"})
+"""Formats written as a folder of files rather than to one stream."""
 
 
-def export(store: Store, fmt: str, out: TextIO, *, since: str | None = None) -> int:
-    """Write the store in format `fmt` to `out`; returns how many results (CSV: items) it wrote."""
+def export(
+    store: Store,
+    fmt: str,
+    out: TextIO | str | os.PathLike[str],
+    *,
+    since: str | None = None,
+    warn: Warn | None = None,
+) -> int:
+    """Write the store in format `fmt` to `out`; returns how many results (CSV: items; HTML:
+    pages) it wrote. For `html`, `out` is a folder (created if needed)."""
     try:
         exporter = EXPORTERS[fmt]
     except KeyError:
         raise UserError(
             f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORTERS)}"
         ) from None
+    if fmt in DIRECTORY_FORMATS:
+        if not isinstance(out, str | os.PathLike):
+            raise UserError(f"--format {fmt} writes a folder: give a directory path")
+        return exporter(store, out, since=parse_since(since), warn=warn)
     return exporter(store, out, since=parse_since(since))

@@ -4,7 +4,10 @@ Three tables (see `MIGRATIONS`):
 
 - `documents`: one row per distinct text (keyed by the SHA-256 of the text; for input that could
   not be decoded, of its raw bytes), with the name and source it was first seen under, its
-  metadata (JSON) and when it was first seen.
+  metadata (JSON), when it was first seen, and (migration 2) the exact text that was analysed
+  (for HTML input, the converted text). `text` is NULL for input that has no usable text (empty,
+  binary, invalid UTF-8, too large) and for rows written before migration 2 until a batch run
+  sees that input again.
 - `results`: the full `SummaryResult` JSON plus provenance columns. The natural key is
   (sha256, engine, model, prompt_version, schema_version): a re-run with nothing new finds every
   key and neither calls the engine nor writes; a new model or prompt adds a row and keeps the old.
@@ -91,6 +94,10 @@ MIGRATIONS: list[str] = [
         UNIQUE (sha256, engine, model, prompt_version, schema_version)
     );
     CREATE INDEX failures_document ON failures(document_id);
+    """,
+    # 2: the exact text of each document (NULL: no usable text, or recorded before migration 2)
+    """
+    ALTER TABLE documents ADD COLUMN text TEXT;
     """,
 ]
 """Numbered migrations: script N (from 1) takes `user_version` from N-1 to N. Append only."""
@@ -243,6 +250,12 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     @property
+    def has_text(self) -> bool:
+        """Whether the schema stores document texts (migration 2; False for an old file read
+        without migrating)."""
+        return self.user_version >= 2
+
+    @property
     def total_changes(self) -> int:
         """Rows changed through this connection since it was opened (for tests and reports)."""
         return self.conn.total_changes
@@ -255,10 +268,12 @@ class Store:
                 f"{self.path}: database schema version {version} is newer than this readout "
                 f"({target}); upgrade readout"
             )
-        if version == target:
+        if readonly and version == 0:
+            raise StoreError(f"{self.path}: not a readout database yet; run `readout batch`")
+        if version == target or readonly:
+            # A reader (export, failures) never writes, not even a migration: it may not own
+            # the file. It reads an older schema as it is (`has_text` says what is missing).
             return
-        if readonly:
-            raise StoreError(f"{self.path}: database schema is out of date; run `readout batch`")
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             version = self.user_version  # another process may have migrated meanwhile
@@ -290,16 +305,45 @@ class Store:
 
     # --- writes: one transaction per document -----------------------------------------------
 
+    def missing_text(self, sha256: str) -> bool:
+        """True when the document exists without its text (a row from before migration 2)."""
+        row = self.conn.execute(
+            "SELECT 1 FROM documents WHERE sha256 = ? AND text IS NULL", (sha256,)
+        ).fetchone()
+        return row is not None
+
+    def store_text(self, sha256: str, text: str) -> None:
+        """Fill in the text of a document recorded without it (one transaction)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(
+                "UPDATE documents SET text = ? WHERE sha256 = ? AND text IS NULL", (text, sha256)
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
     def _document_id(
-        self, *, sha256: str, name: str, source: str, metadata: Mapping[str, str]
+        self,
+        *,
+        sha256: str,
+        name: str,
+        source: str,
+        metadata: Mapping[str, str],
+        text: str | None,
     ) -> int:
-        row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id, text IS NULL FROM documents WHERE sha256 = ?", (sha256,)
+        ).fetchone()
         if row:
+            if row[1] and text is not None:  # recorded before texts were stored: fill it in
+                self.conn.execute("UPDATE documents SET text = ? WHERE id = ?", (text, row[0]))
             return int(row[0])
         cur = self.conn.execute(
-            "INSERT INTO documents (name, source, sha256, metadata, first_seen)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (name, source, sha256, json.dumps(dict(metadata), ensure_ascii=False), _now()),
+            "INSERT INTO documents (name, source, sha256, metadata, first_seen, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, source, sha256, json.dumps(dict(metadata), ensure_ascii=False), _now(), text),
         )
         return int(cur.lastrowid or 0)
 
@@ -312,14 +356,21 @@ class Store:
         metadata: Mapping[str, str],
         config: Config,
         result: SummaryResult,
+        text: str | None = None,
     ) -> None:
-        """Store a document (if new) and its result, and drop its failure, atomically."""
+        """Store a document (if new) and its result, and drop its failure, atomically.
+
+        `text` is the exact text that was summarized (stored with a new document, or filled in
+        for a document recorded without it).
+        """
         pv = result.provenance
         usage = pv.usage
         payload = result.model_dump_json()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            doc_id = self._document_id(sha256=sha256, name=name, source=source, metadata=metadata)
+            doc_id = self._document_id(
+                sha256=sha256, name=name, source=source, metadata=metadata, text=text
+            )
             self.conn.execute(
                 "INSERT OR IGNORE INTO results (document_id, sha256, engine, model, prompt_version,"
                 " schema_version, prompt_tokens, completion_tokens, total_tokens, requests,"
@@ -352,13 +403,19 @@ class Store:
         config: Config,
         error: str,
         message: str,
+        text: str | None = None,
     ) -> None:
-        """Store a document (if new) and its failure (or count one more attempt), atomically."""
+        """Store a document (if new) and its failure (or count one more attempt), atomically.
+
+        `text` is the document's text, None when the input had no usable text.
+        """
         message = " ".join(message.split())[:2000]
         now = _now()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            doc_id = self._document_id(sha256=sha256, name=name, source=source, metadata=metadata)
+            doc_id = self._document_id(
+                sha256=sha256, name=name, source=source, metadata=metadata, text=text
+            )
             self.conn.execute(
                 "INSERT INTO failures (document_id, sha256, engine, model, prompt_version,"
                 " schema_version, error, message, attempts, first_tried, last_tried)"
@@ -386,12 +443,51 @@ class Store:
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, row, strict=True)) for row in cur]
 
+    def failed_documents(self, config: Config) -> Iterator[dict[str, Any]]:
+        """Stream the documents that failed with `config`, oldest failure first, with their text
+        (None when not stored) and the recorded error and message.
+
+        The ids are read first, then each document on its own, so the caller may record
+        outcomes (which delete failures) while iterating.
+        """
+        key = (config.engine, config.model, config.prompt_version, config.schema_version)
+        where = "engine = ? AND model = ? AND prompt_version = ? AND schema_version = ?"
+        ids = [
+            int(r[0])
+            for r in self.conn.execute(f"SELECT id FROM failures WHERE {where} ORDER BY id", key)
+        ]
+        text = "d.text" if self.has_text else "NULL"
+        for failure_id in ids:
+            cur = self.conn.execute(
+                f"SELECT d.name, d.source, d.sha256, d.metadata, {text} AS text, f.error,"
+                " f.message FROM failures f JOIN documents d ON d.id = f.document_id"
+                " WHERE f.id = ?",
+                (failure_id,),
+            )
+            row = cur.fetchone()
+            if row is not None:
+                yield dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def count_failures(self, config: Config) -> int:
+        """How many documents failed with `config`."""
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM failures WHERE engine = ? AND model = ?"
+                " AND prompt_version = ? AND schema_version = ?",
+                (config.engine, config.model, config.prompt_version, config.schema_version),
+            ).fetchone()[0]
+        )
+
     def iter_results(self, *, since: str | None = None) -> Iterator[dict[str, Any]]:
-        """Stream results with their document, oldest first; `since` filters on `created_at`."""
+        """Stream results with their document, oldest first; `since` filters on `created_at`.
+
+        Each row has the document's `text` (None when not stored).
+        """
+        text = "d.text" if self.has_text else "NULL"
         sql = (
             "SELECT d.name, d.source, d.sha256, d.metadata, d.first_seen, r.engine, r.model,"
-            " r.prompt_version, r.schema_version, r.total_tokens, r.created_at, r.result"
-            " FROM results r JOIN documents d ON d.id = r.document_id"
+            " r.prompt_version, r.schema_version, r.total_tokens, r.created_at, r.result,"
+            f" {text} AS text FROM results r JOIN documents d ON d.id = r.document_id"
         )
         params: tuple[str, ...] = ()
         if since:

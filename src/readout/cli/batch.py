@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..batch import BatchEvent, BatchReport, run_batch
-from ..exporting import EXPORTERS, export
+from ..exporting import DIRECTORY_FORMATS, EXPORTERS, export
 from ..store import LockedError, Store, default_db_path
 from . import cli
 from .core import BASE_URL_OPTION, ENGINE_OPTION, MODEL_OPTION, note_engine_choice
@@ -51,6 +52,24 @@ def _failure_line(event: BatchEvent) -> str:
     if event.message.startswith(event.name):
         return event.message
     return f"{event.name}: {event.message}"
+
+
+@contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """`readout export ... | head`: when the reader goes away, stop writing and exit 0 quietly.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush cannot fail again.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # no real file descriptor (e.g. under a test runner)
+            pass
+        sys.exit(0)
 
 
 @contextmanager
@@ -132,7 +151,7 @@ def _print_report(report: BatchReport, *, as_json: bool) -> None:
         f"engine:    {report.engine}" + (f" ({report.model})" if report.model else ""),
         f"done:      {report.done}",
         f"skipped:   {skipped}",
-        f"failed:    {report.failed}" + ("  (see `readout failures`)" if report.failed else ""),
+        f"failed:    {report.failed}" + _failed_note(report),
         f"tokens:    {report.tokens:,} ({report.requests} requests)",
         f"wall time: {report.wall_s:.2f} s",
         f"docs/s:    {report.docs_per_s:.1f}",
@@ -142,8 +161,19 @@ def _print_report(report: BatchReport, *, as_json: bool) -> None:
     click.echo("\n".join(lines))
 
 
+def _failed_note(report: BatchReport) -> str:
+    if not report.failed:
+        return ""
+    if not report.no_text:
+        return "  (see `readout failures`)"
+    return (
+        f"  (see `readout failures`; {report.no_text} not retried: no stored text; fix the "
+        "input and run `readout batch --retry-failed INPUT...`)"
+    )
+
+
 @cli.command("batch")
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, required=False, metavar="[INPUT...]")
 @DB_OPTION
 @ENGINE_OPTION
 @MODEL_OPTION
@@ -159,7 +189,11 @@ def _print_report(report: BatchReport, *, as_json: bool) -> None:
 @click.option(
     "--limit", type=int, callback=_positive, help="Attempt at most N new documents in this run."
 )
-@click.option("--retry-failed", is_flag=True, help="Retry only the documents that failed before.")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Retry only the documents that failed before; without INPUT, from the stored texts.",
+)
 @click.option(
     "--rpm", type=int, callback=_positive, help="At most N requests per minute (LLM engine)."
 )
@@ -189,9 +223,18 @@ def batch_command(
     recorded as failed with its reason (`readout failures`). A second run on the same database
     while one is running exits at once with a message.
 
+    `--retry-failed` retries only the recorded failures. Without INPUT it retries them from the
+    texts stored in the database; a document whose input had no usable text (binary, invalid
+    UTF-8) has none and stays failed, which the report says.
+
     Exit codes: 0 every document succeeded or was skipped (or another run holds the database),
     1 some documents failed (all recorded), 2 usage error.
     """
+    if not inputs and not retry_failed:
+        raise click.UsageError(
+            "missing INPUT... (or --retry-failed alone, to retry the recorded failures from the "
+            "database)"
+        )
     note_engine_choice(engine)
     target = _db(db)
     try:
@@ -230,16 +273,18 @@ def failures_command(db: Path | None, as_json: bool) -> None:
     with Store(_db(db), readonly=True) as store:
         rows = store.failures()
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        with _quiet_broken_pipe():
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("no failures")
         return
     console = Console()
     if not console.is_terminal:  # logs and pipes: one tab-separated line per failure
-        for r in rows:
-            fields = (r["name"], r["error"], str(r["attempts"]), r["last_tried"], r["message"])
-            click.echo("\t".join(fields))
+        with _quiet_broken_pipe():
+            for r in rows:
+                fields = (r["name"], r["error"], str(r["attempts"]), r["last_tried"], r["message"])
+                click.echo("\t".join(fields))
         return
     table = Table("document", "error", "message", "attempts", "last tried", "engine")
     for r in rows:
@@ -258,24 +303,49 @@ def failures_command(db: Path | None, as_json: bool) -> None:
     "fmt",
     type=click.Choice(list(EXPORTERS)),
     required=True,
-    help="jsonl: whole results; csv: one row per item; markdown: a readable report.",
+    help="jsonl: whole results; csv: one row per item; markdown: a readable report; "
+    "html: a folder with one page per document plus index.html (needs --out DIR).",
 )
 @click.option(
     "--since", metavar="DATE", help="Only results created on or after DATE (YYYY-MM-DD, UTC)."
 )
 @click.option(
-    "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file."
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write to this file (default stdout); for html, this directory (created if needed).",
 )
 def export_command(db: Path | None, fmt: str, since: str | None, out: Path | None) -> None:
-    """Export the results of the store as JSONL, CSV or Markdown.
+    """Export the results of the store as JSONL, CSV, Markdown or HTML.
 
     JSONL carries each whole SummaryResult with its document; CSV has one row per item
     (document, category, party, country, summary, evidence, start, end) for spreadsheets and
-    pandas; Markdown is a report to read.
+    pandas; Markdown is a report to read; HTML writes into the directory --out one
+    self-contained page per document (its newest result, the text with its evidence
+    highlighted) plus index.html. Results recorded before readout stored document texts have no
+    page (a warning says how many).
     """
+    if fmt in DIRECTORY_FORMATS:
+        if out is None:
+            raise click.UsageError(f"--format {fmt} needs --out DIR (a directory)")
+        if out.exists() and not out.is_dir():
+            raise click.UsageError(f"--out {out}: not a directory (--format {fmt} writes a folder)")
+        with Store(_db(db), readonly=True) as store:
+            n = export(
+                store,
+                fmt,
+                out,
+                since=since,
+                warn=lambda message: click.echo(f"readout: warning: {message}", err=True),
+            )
+        click.echo(f"readout: exported {n} documents to {out / 'index.html'}", err=True)
+        return
+    if out is not None and out.is_dir():
+        raise click.UsageError(f"--out {out} is a directory; --format {fmt} writes a file")
     with Store(_db(db), readonly=True) as store:
         if out is None:
-            n = export(store, fmt, sys.stdout, since=since)
+            with _quiet_broken_pipe():
+                n = export(store, fmt, sys.stdout, since=since)
         else:
             tmp = out.with_name(out.name + ".tmp")
             with tmp.open("w", encoding="utf-8", newline="") as fh:
