@@ -37,6 +37,7 @@ eval: $(VENV)/.runtime  ## score the offline engine on the development set
 
 bench: $(VENV)/.dev  ## speed and quality numbers (offline engine, batch, LLM overhead)
 	$(PY) benchmarks/offline_bench.py --shared $(SHARED)
+	$(PY) benchmarks/batch_bench.py
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
