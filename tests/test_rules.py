@@ -310,3 +310,29 @@ def test_dev_set_quality(shared_readouts: Path) -> None:
 
     r = evaluate(shared_readouts / "gold", shared_readouts, RulesEngine())
     assert r.macro_f1 >= 0.85
+
+
+def test_group_speaker_and_quoted_news() -> None:
+    s = _run("11-group-speaker-wire.txt")
+    assert _participants(s) == {"NATO", "FIN"}  # the Secretary General speaks for NATO
+    assert _has(s, "position", {"NATO"}, "praised Finland")  # "Speaking at ..., X praised"
+    # '"A, and B," X told reporters after the meeting': two statements, speaker after the quote
+    assert _has(s, "position", {"NATO"}, "Finland brings deep expertise in Arctic operations")
+    assert _has(s, "position", {"NATO"}, "its artillery forces will strengthen the Alliance")
+    assert _has(s, "agreement", {"NATO", "FIN"}, "stability in the Baltic Sea region")  # "Both"
+    assert _has(s, "request", {"NATO"}, "We need Russia to stop")  # need X to do -> request
+
+
+def test_wire_lede_apposition_and_pronouns() -> None:
+    s = _run("12-wire-and-pronouns.txt")
+    # "the Minister ... of Kenya, Ambassador Grace Wanjiru": the titled name after the comma
+    assert _participants(s) == {"GHA", "KEN"}
+    assert _has(s, "request", {"KEN"}, "urged the parties in the Sahel")  # "X and Y on Tuesday"
+    assert _absent(s, "welcomed Cabinet Secretary Wanjiru to Accra")  # hosting, not a stance
+    assert _has(s, "position", {"GHA"}, "Ghana and Kenya share a long history")  # "Opening ..,"
+    assert _has(s, "position", {"GHA"}, "hopes to attract Kenyan investment")  # hopes to do
+    assert _has(s, "agreement", {"GHA", "KEN"}, "Minister Ablakwa concurred")  # bare concurrence
+    assert _has(s, "position", {"GHA"}, "Ghana has long supported regional mediation")
+    assert _absent(s, "they discussed ways")  # "Building on X, they discussed"
+    assert _has(s, "position", {"KEN"}, "expressed her gratitude")  # "she" fits only Kenya's
+    assert _has(s, "agreement", {"GHA", "KEN"}, "accepted the invitation")

@@ -94,6 +94,11 @@ EXTRA_NAMES: dict[str, str] = {
     "European Council": "EUR",
     "United Nations": "UNO",
     "UN": "UNO",
+    # groups that can speak as one (schema: 4-letter codes), when the text makes them a speaker
+    "NATO": "NATO",
+    "North Atlantic Treaty Organization": "NATO",
+    "North Atlantic Treaty Organisation": "NATO",
+    "Alliance": "NATO",  # "the Alliance" (filtered by context in the engine)
 }
 
 DEMONYMS: dict[str, str] = {

@@ -181,7 +181,7 @@ for _lemmas, _kind in (
         "regret confirm outline raise applaud advocate endorse",
         "stance",
     ),
-    ("agree concur sign witness", "agree"),
+    ("agree concur sign witness accept", "agree"),
     (
         "urge ask request demand appeal encourage invite exhort insist press expect seek "
         "propose suggest recommend implore",
@@ -372,11 +372,12 @@ _OPENER = re.compile(
     r"^(?:In|During|On|At|Regarding|As for|As to|With regard to|With respect to|Concerning|"
     r"In light of|In the framework of|Furthermore|Moreover|In particular|In addition|"
     r"Additionally|Also|Meanwhile|However|But|Separately|Finally|Lastly|Further|Besides|"
-    r"At the same time|On the other hand|Turning to|Referring to|Speaking of|For (?:its|his|her|"
+    r"At the same time|On the other hand|Turning to|Referring to|For (?:its|his|her|"
     r"their) part|Likewise|Similarly|Today|Earlier|Later|Then|Thereafter|Subsequently|"
     r"Throughout|Against|Amid|Under|Following|After|Before|While|Whilst|Since|Given|Ahead of|"
     r"When|Upon|Once|As part of|Turning|Discussing|Touching on|Commenting on|Responding to|"
-    r"Reflecting on|Speaking about|Speaking on)\b"
+    r"Reflecting on|Speaking|Addressing|Talking to|Opening|Closing|Concluding|Building on|"
+    r"Building upon|Drawing on|Based on|Guided by)\b"
     r"[^,]{0,160},\s*"
 )
 _LEAD_CONJ = re.compile(r"^(?:But|And|Yet|So|However|Also|Moreover|Meanwhile)\s+(?=[a-zA-Z])")
@@ -400,6 +401,12 @@ _SHOULD_RE = re.compile(r"\b(should|must|ought to|needs? to|have to|has to)\b")
 _HOPE_THAT = re.compile(
     r"\b(?:hopes?|hoped|hoping|expectations?|expects?|expected)\b(?:\s+that)?\s+"
 )
+_NEED_NP_TO = re.compile(
+    r"\s*(?:we|i|they|[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})\s+(?:really\s+|also\s+|now\s+)?"
+    r"(?:need|needs|want|wants|expect|expects|urge|urges)\s+(?!to\b)((?:\S+\s+){0,5}?\S+)"
+    r"\s+to\s+(?!be\b)[a-z]",
+    re.I,
+)
 _NEED_FOR = re.compile(r"\bthe need for\s+")
 _GENERIC_ADDRESSEE = re.compile(
     r"(?:the\s+)?(?:international community|world community|global community|"
@@ -415,7 +422,7 @@ _OBJECT_THAT = re.compile(
     r"(?:[A-Z][\w.'’-]*|him|her|them|counterpart|side|leaders?|delegation)\s+that\s+"
 )
 _SPLIT = re.compile(
-    r",?\s+and\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
+    r",?\s+and\s+(?=\S)|,\s+but\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
     r"underscoring|emphasi[sz]ing|reiterating|calling|urging|pointing out|highlighting|"
     r"welcoming|stating|reaffirming|hoping)\b)|;\s+"
 )
@@ -579,6 +586,7 @@ class _Ctx:
     items: list[_Item] = field(default_factory=list)
     initiated_by: str | None = None
     narration_index: int | None = None
+    gender: dict[str, str] = field(default_factory=dict)  # code -> "m"/"f" (for he/she)
 
 
 def _tokens(text: str, base: int = 0) -> list[tuple[int, int, str]]:
@@ -603,10 +611,22 @@ def _country_spans(text: str) -> tuple[tuple[int, int, str, str], ...]:
     return tuple(_country_spans_uncached(text))
 
 
+_THE_ALLIANCE = re.compile(r"Alliance(?!\s+(?:for|of|on|to)\b|\s+[A-Z])")
+
+
 def _country_spans_uncached(text: str) -> list[tuple[int, int, str, str]]:
     out = []
     for m in country_regex().finditer(text):
         code = lookup(m.group())
+        if (
+            code
+            and m.group() == "Alliance"
+            and (
+                text[max(0, m.start() - 4) : m.start()].lower() != "the "
+                or not _THE_ALLIANCE.match(text, m.start())
+            )
+        ):
+            continue  # only "the Alliance" on its own names NATO, not "the Global Alliance for"
         if code:
             out.append((m.start(), m.end(), code, kind_of(m.group())))
     return out
@@ -730,6 +750,15 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                 if items[b][3] == "C" and code is None:
                     code = items[b][2]
                 b -= 1
+            if code is None and b >= 1 and items[b][2] == "," and items[b - 1][3] == "C":
+                # "the Minister of Foreign Affairs of Brazil, Ambassador Mauro Vieira": the
+                # titled run before the comma names the state of the titled name after it
+                q = b - 1
+                while q >= 0 and items[q][3] in ("H", "T", "C", "K"):
+                    if items[q][3] == "H":
+                        code = items[b - 1][2]
+                        break
+                    q -= 1
             # a possessive country right before ("Seoul's Vice Foreign Minister")
             if saw_head and (prev[3] in ("H", "T") or prev[3] == "C"):
                 ok = True
@@ -1014,6 +1043,16 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
                     p.code = q.code
         if p.code:
             _index_person(ctx, p)
+    for _s, p in all_persons:
+        # "Mr. Ablakwa", "Crown Prince ...", "Ms. Joly": the gender a later he/she must fit
+        words = set(p.title.split())
+        code = p.code or ctx.names.get(p.name.split()[-1].strip("'’").lower()) if p.name else None
+        if not code or code not in ctx.participants:
+            continue
+        if words & _MALE_TITLES and not words & _FEMALE_TITLES:
+            ctx.gender.setdefault(code, "m")
+        elif words & _FEMALE_TITLES and not words & _MALE_TITLES:
+            ctx.gender.setdefault(code, "f")
             info = ctx.participants.get(p.code)
             if info is not None and p.name and info.from_country:
                 info.name, info.from_country = p.name, False
@@ -1085,7 +1124,7 @@ def code_name(code: str, text: str) -> str:
             return getattr(c, "common_name", None) or c.name
     except (KeyError, LookupError):
         pass
-    return {"EUR": "European Union", "UNO": "United Nations"}.get(code, code)
+    return {"EUR": "European Union", "UNO": "United Nations", "NATO": "NATO"}.get(code, code)
 
 
 def _resolve_initiator(ctx: _Ctx, who: str, text: str) -> str | None:
@@ -1120,7 +1159,15 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
             return {ctx.issuer} if ctx.issuer else set()
         return {JOINT}
     if low in ("he", "she"):
-        return {ctx.last_single} if ctx.last_single else set()
+        g = "m" if low == "he" else "f"
+        last = ctx.last_single
+        if last and ctx.gender.get(last, g) != g:
+            # "The Crown Prince invited the Prime Minister ..., and she accepted": the pronoun's
+            # gender rules out the last speaker; take the one other participant it fits
+            fit = [c for c in ctx.participants if c != last and ctx.gender.get(c, g) == g]
+            if len(fit) == 1:
+                return {fit[0]}
+        return {last} if last else set()
     out: set[str] = set()
     # conjuncts
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", np)
@@ -1258,6 +1305,12 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
         if "signing" not in (nxt, nxt2):
             return None
         return ("sign", "agree", base, j)
+    if lemma == "accept":
+        # "accepted the invitation / the proposal": agreeing to the other side's offer
+        obj = {t[2].lower().rstrip(".,") for t in toks[i + 1 : i + 5]}
+        if obj & {"invitation", "proposal", "offer", "suggestion", "proposals", "invitations"}:
+            return ("accept", "agree", base, j)
+        return None
     if lemma == "seek" and nxt == "to":
         return ("seek", "commit", base, j)
     return (lemma, kind, base, j)
@@ -1318,6 +1371,16 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
             continue
         if w in (",", "(", ")", "/", "'s", "’s"):
             continue
+        if lw in _TIME_WORDS or (
+            lw in ("on", "this", "last", "earlier", "later")
+            and i + 1 < len(toks)
+            and (
+                toks[i + 1][2] in _CAP_STOP
+                or toks[i + 1][2][:1].isdigit()
+                or toks[i + 1][2].lower() in ("week", "month", "year", "day")
+            )
+        ):
+            continue  # a time adjunct between subject and verb ("Egypt on Wednesday urged")
         if _is_cap(w) or lw in _SUBJ_LOWER_OK or lw in _ADVERBS or lw.endswith("ly"):
             continue
         if _PARTICLE_NAME.match(_strip_tok(w)):
@@ -1355,9 +1418,18 @@ def _appositive_subject(ctx: _Ctx, a: int, b: int) -> _SV | None:
     return _SV(codes, a, toks[k][0], vend, lemma, kind)
 
 
+_TIME_WORDS = frozenset({"today", "yesterday", "tonight"})
+_TIME_ADJUNCT = re.compile(
+    r"\s+(?:(?:on|this|last|earlier|later)\s+(?:[A-Z][a-z]+|\d[\w,]*|week|month|year|day)"
+    r"(?:\s+\d{1,2})?|today|yesterday|tonight)$"
+)
+
+
 def _trim_subject(subj: str) -> str:
+    subj = _TIME_ADJUNCT.sub("", subj.strip(" ,"))
     words = subj.strip(" ,").split()
-    while words and (
+    keep = 1 if words and words[0].lower() == "both" else 0  # "Both agreed": keep the subject
+    while len(words) > keep and (
         words[-1].lower() in _ADVERBS
         or (words[-1].lower().endswith("ly") and words[-1][:1].islower())
     ):
@@ -1439,6 +1511,9 @@ def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str
     # 3) subject + verb
     sv = _subject_verb(ctx, a, b) or _appositive_subject(ctx, a, b)
     if sv is not None:
+        m = re.match(r"\s*For (his|her) part\b", text)
+        if m:
+            _learn_gender(ctx, sv.speakers, m.group(1))
         return _process_main(ctx, s, sv, b)
     # 4) unattributed: communiqué voice, carried speech, or narration/background
     return _unattributed(ctx, s, a, b, carry)
@@ -1515,8 +1590,12 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
                 r"highlighting|stating)\b\s*(?:that\s+)?",
                 after,
             )
-            rest_ok = tail is not None or re.fullmatch(
-                r"\s*(?:in (?:a|an|the|his|her|their) [\w ]{1,30})?\s*[.\"”’)]*\s*", after
+            rest_ok = (
+                tail is not None
+                or re.fullmatch(
+                    r"\s*(?:in (?:a|an|the|his|her|their) [\w ]{1,30})?\s*[.\"”’)]*\s*", after
+                )
+                or _SPEECH_SETTING.match(after)
             )
             if not rest_ok:
                 break
@@ -1538,6 +1617,16 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
     return _UNHANDLED
 
 
+# '"...," X told reporters after the meeting': the audience and setting of the quoted speech
+_SPEECH_SETTING = re.compile(
+    r"\s*(?:(?:reporters|journalists|the (?:press|media|news agency)|a (?:news|press) "
+    r"conference|(?:a|an|the) (?:briefing|interview|press briefing))\b\s*)?"
+    r"(?:,\s*)?(?:after|before|during|following|at|on|when|while|upon)\b[^,;:\"“”]{0,160}"
+    r"[.\"”’)]*\s*$"
+    r"|\s*(?:reporters|journalists)\s*[.\"”’)]*\s*$"
+)
+
+
 _INVERTED = re.compile(
     r"\s*(?:said|added|stressed|noted|stated|explained|emphasi[sz]ed|underlined|remarked|"
     r"continued|concluded|insisted|warned|replied|responded|observed)\s+"
@@ -1551,10 +1640,27 @@ def _set_last(ctx: _Ctx, codes: set[str]) -> None:
         ctx.last_single = next(iter(codes))
 
 
+def _learn_gender(ctx: _Ctx, codes: set[str], text: str) -> None:
+    """'X expressed her appreciation', 'For his part, X ...': the official's pronoun gender."""
+    if len(codes) != 1 or JOINT in codes:
+        return
+    m = _GENDER_CUE.search(text)
+    if m:
+        ctx.gender.setdefault(next(iter(codes)), "m" if m.group(1).lower() == "his" else "f")
+
+
+_GENDER_CUE = re.compile(r"^\s*(?:[a-z]+ly\s+)?(his|her)\b", re.I)
+_MALE_TITLES = frozenset("King Prince Emir Sultan Sheikh Mr Mr. Lord Sir Monsieur Duke His".split())
+_FEMALE_TITLES = frozenset(
+    "Queen Princess Sheikha Ms Ms. Mrs Mrs. Madam Mme Baroness Lady Her Madame".split()
+)
+
+
 def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
     src = ctx.doc.source
     if sv.kind == "background":
         return None
+    _learn_gender(ctx, sv.speakers, src[sv.verb_end : sv.verb_end + 20])
     _set_last(ctx, sv.speakers)
     start = sv.verb_end
     if sv.kind in ("speech",) or (sv.kind == "hope"):
@@ -1582,14 +1688,25 @@ def _carry_for(sv: _SV) -> set[str] | None:
     return sv.speakers if sv.kind in ("speech", "stance", "hope") else None
 
 
-def _split_points(ctx: _Ctx, a: int, b: int) -> list[tuple[int, int, _SV | None, str | None]]:
+# ", and a ground offensive would be catastrophic": a new clause with its own (non-party) subject
+_NEW_CLAUSE = re.compile(
+    r"(?:(?:a|an|the|this|that|these|those|such|any|no|its|their|our)\s+"
+    r"(?:(?!(?:and|or|to|that|which|who)\b)[\w'’-]+\s+){0,6}?|there\s+|it\s+)"
+    r"(?:would|will|is|are|was|were|remains?|can|could|must|may|might)\s+(?!be\s+\w+ed\b)"
+)
+
+
+def _split_points(
+    ctx: _Ctx, a: int, b: int, kind: str = ""
+) -> list[tuple[int, int, _SV | None, str | None]]:
     """Clause boundaries in source[a:b]: (cut, next start, new subject/verb, participle)."""
     src = ctx.doc.source
     out = []
     depth_quote = 0
+    qa = a + 1 if src[a : a + 1] in ('"', "“") else a  # a quotation opening the content
     for m in _SPLIT.finditer(src[a:b]):
         cut, nxt = a + m.start(), a + m.end()
-        seg = src[a:cut]
+        seg = src[qa:cut]
         depth_quote = seg.count("“") - seg.count("”") + seg.count('"') % 2
         if depth_quote > 0:
             continue
@@ -1604,6 +1721,14 @@ def _split_points(ctx: _Ctx, a: int, b: int) -> list[tuple[int, int, _SV | None,
                 continue
         if word in _PARTICIPLES and not m.group().lstrip(", ").startswith("and"):
             out.append((cut, nxt, None, word))
+            continue
+        if (
+            kind == "speech"
+            and m.group().startswith(",")
+            and ("and" in m.group() or "but" in m.group())
+            and _NEW_CLAUSE.match(src, nxt, b)
+        ):
+            out.append((cut, nxt, None, "object"))  # reported speech: a second statement
             continue
         toks = _tokens(src[nxt:b], nxt)
         if not toks:
@@ -1663,10 +1788,22 @@ def _split_and_emit(
     verb_start: int | None = None,
     subj_start: int | None = None,
 ) -> None:
-    points = _split_points(ctx, a, b)
+    points = _split_points(ctx, a, b, kind)
     cur_start, cur_speakers, cur_kind, cur_lemma, cur_vs = a, speakers, kind, lemma, verb_start
+    cur_ss = subj_start
     for cut, nxt, sv, part in points:
-        _emit_clause(ctx, s, cur_speakers, cur_kind, cur_lemma, cur_start, cut, verb_start=cur_vs)
+        _emit_clause(
+            ctx,
+            s,
+            cur_speakers,
+            cur_kind,
+            cur_lemma,
+            cur_start,
+            cut,
+            verb_start=cur_vs,
+            subj_start=cur_ss,
+        )
+        cur_ss = None
         if part in ("that", "object"):
             cur_start = nxt + (5 if part == "that" else 0)
             continue
@@ -1694,7 +1831,17 @@ def _split_and_emit(
                 m = _THAT.match(ctx.doc.source[cur_start:b])
                 if m:
                     cur_start += m.end()
-    _emit_clause(ctx, s, cur_speakers, cur_kind, cur_lemma, cur_start, b, verb_start=cur_vs)
+    _emit_clause(
+        ctx,
+        s,
+        cur_speakers,
+        cur_kind,
+        cur_lemma,
+        cur_start,
+        b,
+        verb_start=cur_vs,
+        subj_start=cur_ss,
+    )
 
 
 def _process_content(
@@ -1731,6 +1878,7 @@ def _emit_clause(
     b: int,
     *,
     verb_start: int | None = None,
+    subj_start: int | None = None,
 ) -> None:
     src = ctx.doc.source
     if kind in ("narr", "discuss", "background"):
@@ -1741,6 +1889,20 @@ def _emit_clause(
     while b > a and src[b - 1] in " ,;:.":
         b -= 1
     if b - a < 3:
+        if (
+            kind == "agree"
+            and lemma in ("agree", "concur")
+            and verb_start is not None
+            and len(ctx.participants) >= 2
+        ):
+            # "Minister Vieira concurred(, noting ...)": agreeing with the other side's view
+            near = subj_start is not None and verb_start - subj_start < 60
+            ev_a = subj_start if near and subj_start is not None else verb_start
+            span = clause_span(ctx.doc, max(ev_a, s.start), b)
+            if span.sentence == s.index:
+                ctx.items.append(
+                    _Item("agreement", _all(ctx), (), span.start, span.end, "shared_view")
+                )
         return
     content = src[a:b]
     if len(content.split()) < 2 and kind in ("speech",):
@@ -1750,6 +1912,8 @@ def _emit_clause(
         or not re.search(r"\bto\s+(?!lunch|dinner|breakfast|the\b|a\b)[a-z]+", content[:160])
     ):
         return  # a courtesy call ("called on and was hosted to lunch by ...")
+    if lemma == "welcome" and _welcome_visitor(ctx, content):
+        return  # "X welcomed Minister Y to the Pentagon": hosting, not a stance
     spk = _expand(ctx, speakers)
     if not spk:
         return
@@ -1780,10 +1944,14 @@ def _emit_clause(
         )
         to = _addressees(ctx, content, spk)
     elif kind == "hope":
-        m = re.match(
-            r"\s*(?:that\s+)?(.{1,80}?)\s+(?:will|would|can|could|may|might|shall|"
-            r"should|to)\b",
-            content,
+        m = (
+            None
+            if re.match(r"\s*to\s", content)
+            else re.match(
+                r"\s*(?:that\s+)?(.{1,80}?)\s+(?:will|would|can|could|may|might|shall|"
+                r"should|to)\b",
+                content,
+            )
         )
         target = _resolve_np(ctx, m.group(1)) if m else set()
         target_codes = _expand(ctx, target) if target else ()
@@ -1813,6 +1981,21 @@ def _emit_clause(
     if span.sentence != s.index:
         return
     ctx.items.append(_Item(category, spk, tuple(to), span.start, span.end, fk))
+
+
+_WELCOME_TO = re.compile(
+    r"((?:(?:[A-ZÀ-Þ][\w.'’-]*|of|the|his|her|their|and|counterpart|delegation)\s+){1,14}?)"
+    r"to\s+(?:the\s+)?[A-ZÀ-Þ]"
+)
+
+
+def _welcome_visitor(ctx: _Ctx, content: str) -> bool:
+    """'welcomed <a participant> to <a place>': the host greeting the visitor."""
+    m = _WELCOME_TO.match(content)
+    if m is None:
+        return False
+    codes = _resolve_np(ctx, m.group(1))
+    return bool(codes) and (JOINT in codes or bool(codes & set(ctx.participants)))
 
 
 def _addressees(ctx: _Ctx, content: str, spk: tuple[str, ...]) -> tuple[str, ...]:
@@ -1849,6 +2032,17 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
         elif subj and _GENERIC_ADDRESSEE.fullmatch(subj):
             # "the international community must stop X": a call on everyone, X's rivals included
             named = [c for _s, _e, c, k in _country_spans(content[m.end() :]) if k != "weak"]
+            return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
+    m = _NEED_NP_TO.match(content)
+    if m:
+        # "We need both parties to show flexibility": an action wanted from another party
+        np = m.group(1)
+        codes = _resolve_np(ctx, np)
+        exp = _expand(ctx, codes) if codes else ()
+        if codes and (JOINT in codes or set(exp) - set(spk)):
+            return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
+        if not codes and _GENERIC_ADDRESSEE.fullmatch(np):
+            named = [c for _s, _e, c, k in _country_spans(content) if k != "weak"]
             return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
     m = _HOPE_THAT.search(content)
     if m and m.start() < 40:
@@ -2037,7 +2231,7 @@ def _build(ctx: _Ctx, event: Event, headings: list[bool]) -> ReadoutSummary:
                 id=_pid(info.code),
                 name=info.name[:200] or info.code,
                 title=info.title,
-                country=info.code if re.fullmatch(r"[A-Z]{3}", info.code) else None,
+                country=info.code if re.fullmatch(r"[A-Z]{3,4}", info.code) else None,
                 role=info.role,
             )
         )
