@@ -336,3 +336,36 @@ def test_wire_lede_apposition_and_pronouns() -> None:
     assert _absent(s, "they discussed ways")  # "Building on X, they discussed"
     assert _has(s, "position", {"KEN"}, "expressed her gratitude")  # "she" fits only Kenya's
     assert _has(s, "agreement", {"GHA", "KEN"}, "accepted the invitation")
+
+
+def test_issuer_official_titles_and_bullet_lists() -> None:
+    s = _run("16-issuer-official-and-lists.txt")
+    # "The Federal Chancellor of the Republic, Helena Brandstetter": a titled apposition with no
+    # country is the issuer's own official (issuer: field), not a city or a third party
+    assert _participants(s) == {"AUT", "PRT"}
+    assert {p.name for p in s.parties if p.country == "AUT"} == {"Helena Brandstetter"}
+    assert _has(s, "position", {"AUT"}, "thanked Portugal for its support")
+    # "The two heads of government:" then verb-initial bullets -> joint agreements
+    assert _has(s, "agreement", {"AUT", "PRT"}, "Reaffirmed their shared commitment")
+    assert _has(s, "agreement", {"AUT", "PRT"}, "Agreed to establish a joint working group")
+    assert _has(s, "agreement", {"AUT", "PRT"}, "Welcomed the growing number")
+    # "Minister of Economy, Labour and Digital Affairs of Portugal X": comma inside the title
+    assert _has(s, "position", {"PRT"}, "Portugal will open a trade office")
+    # "X, for her part, insisted that ... was unchanged": a stance, not a demand
+    assert _has(s, "position", {"AUT"}, "position on the enlargement timetable was unchanged")
+
+
+def test_spokesman_narration_quotes_and_third_party_speaker() -> None:
+    s = _run("17-spokesman-quotes-third-party.txt")
+    # the Presidency's spokesperson reports the call; the President is the participant
+    assert _participants(s) == {"TUN", "MLT"}
+    assert {p.name for p in s.parties if p.country == "TUN"} == {"Hichem Gharbi"}
+    assert _has(s, "position", {"TUN"}, "welcomed the recent increase")
+    # a two-sentence quote, speaker named after the closing quote ("told a joint news conference")
+    assert _has(s, "position", {"MLT"}, "Our peoples share one sea")
+    assert _has(s, "request", {"MLT"}, "We must manage migration together")
+    # "Ministers from both governments signed ..." -> agreement of both
+    assert _has(s, "agreement", {"MLT", "TUN"}, "signed three agreements")
+    # a third-party government spokesman reacting, then "He called on ..."
+    assert _has(s, "position", {"LBY"}, "welcomed the talks")
+    assert _has(s, "request", {"LBY"}, "called on Malta to consult Libya")

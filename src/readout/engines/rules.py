@@ -341,7 +341,7 @@ _SUBJ_LOWER_OK = frozenset(
         heads state states country countries party parties national security advisor advisors
         adviser advisers officials official deputy senior chief who also further once again
         each other turn in he she they we team teams representative representatives envoy
-        envoys as
+        envoys as from spokesman spokeswoman spokesperson
     """.split()
 )
 _PLURAL_JOINT = frozenset(
@@ -742,8 +742,25 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             b = k - 1
             saw_head = False
             allowed = ("H", "T", "C", "K", "N") if prev[3] == "C" else ("H", "T", "C", "K")
-            while b >= 0 and b > k - 16 and items[b][3] in allowed:
-                if items[b][3] == "K" and items[b][2] == "and" and b > 0 and items[b - 1][3] == "N":
+            while b >= 0 and b > k - 16 and (
+                items[b][3] in allowed
+                or (
+                    # "Minister of Economy, Trade and Industry of Japan Sato Kenji": a comma
+                    # inside a titled portfolio list
+                    prev[3] == "C"
+                    and items[b][2] == ","
+                    and b > 0
+                    and items[b - 1][3] in ("N", "T")
+                    and items[b + 1][3] in ("N", "T")
+                )
+            ):
+                if (
+                    items[b][3] == "K"
+                    and items[b][2] == "and"
+                    and b > 0
+                    and items[b - 1][3] == "N"
+                    and (prev[3] != "C" or all(items[q][2] != "," for q in range(max(0, b - 4), b)))
+                ):
                     break
                 if items[b][3] == "H":
                     saw_head = True
@@ -781,6 +798,24 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                 if saw_head:
                     ok, code = True, p2[2]
                     title_start = items[b + 1][0]
+            elif p2[3] in ("H", "T", "N") and j - k >= 2:
+                # "The President of the Government, Javier Montero, ...": a titled run with no
+                # country opening the clause; the state is left to the issuer / context
+                b = k - 2
+                saw_head = False
+                cc = None
+                while b >= 0 and b > k - 12 and items[b][3] in ("H", "T", "C", "K", "N"):
+                    saw_head = saw_head or items[b][3] == "H"
+                    if items[b][3] == "C":
+                        cc = cc or items[b][2]
+                    b -= 1
+                if (
+                    saw_head
+                    and (b < 0 or items[b][2].lower() == "the")
+                    and items[b + 1][3] in ("H", "T")
+                ):
+                    ok, code = True, cc
+                    title_start = items[b + 1][0]
         if ok:
             name = text[name_toks[0][0] : name_toks[-1][1]]
             name = _strip_tok(name) if name.endswith(("'s", "’s")) else name
@@ -796,7 +831,11 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             if j < n and items[j][2] == ",":
                 q = j + 1
                 saw_head = False
-                while q < n and items[q][3] in ("H", "T", "K", "C"):
+                while (
+                    q < n
+                    and q < j + 18
+                    and (items[q][3] in ("H", "T", "K", "C") or (saw_head and items[q][3] == "N"))
+                ):
                     saw_head = saw_head or items[q][3] == "H"
                     if items[q][3] == "C" and saw_head:
                         r = q + 1
@@ -986,7 +1025,8 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
         # an unnamed official ("The Prime Minister spoke to ...") is the issuer's
         m = re.match(
             r"^\s*The\s+((?:[A-Z][\w-]*\s+){0,3}?(?:Prime Minister|President|"
-            r"Secretary(?: of State)?|Chancellor|Foreign Secretary|Foreign Minister|"
+            r"Secretary-General|Director-General|Secretary(?: of State)?|Chancellor|"
+            r"Foreign Secretary|Foreign Minister|"
             r"High Representative|Premier|Minister|Taoiseach|Chief Executive))\b"
             r"(?!\s+(?:[A-Z][a-z]|of\b|for\b))",
             text,
@@ -1009,6 +1049,20 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
         if ctx.issuer in ctx.participants:
             info = ctx.participants[ctx.issuer]
             info.name, info.from_country = untitled[0], False
+    if len(unknown) > 1:
+        # "The Spokesman ..., Ambassador X, stated that President Y received a call": the
+        # spokesperson reports the call; the issuer's participant is the other official
+        spokes = [
+            p
+            for p in unknown
+            if re.search(r"\b[Ss]pokes", p.title)
+            or re.search(
+                r"\b[Ss]pokes\w*(?:\s+(?:for|of)\s+[^,;]{0,50})?,\s*(?:[A-Z][\w.]*\s+){0,2}$",
+                doc.source[max(0, p.start - 90) : p.start],
+            )
+        ]
+        if spokes and len(spokes) < len(unknown):
+            unknown = [p for p in unknown if p not in spokes]
     for p in unknown:
         code = None
         if ctx.issuer and (
@@ -1041,6 +1095,18 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
             for q in unknown:
                 if q.name == p.name:
                     p.code = q.code
+        if p.code is None and ctx.issuer in ctx.participants and p.title:
+            # "President Daniel Kiprono" with no state anywhere, in a State House release where
+            # the issuer's side has no named official yet: the issuer's own official
+            info = ctx.participants[ctx.issuer]
+            if (
+                (info.from_country or _country_spans(info.name) or info.name == ctx.issuer)
+                and not any(ctx.names.get(t.lower()) for t in p.name.split())
+                and re.search(r"\b(?:" + "|".join(_HEAD_TITLES_RE) + r")\b", p.title)
+            ):
+                p.code = ctx.issuer
+                info.name, info.from_country = p.name, False
+                info.title = info.title or _clean_title(p.title)
         if p.code:
             _index_person(ctx, p)
     for _s, p in all_persons:
@@ -1112,9 +1178,23 @@ def _untitled_subject(text: str) -> tuple[str, int, int] | None:
     return m.group(1), off + m.start(1), off + m.end(1)
 
 
+_HEAD_TITLES_RE = (
+    "President",
+    "Prime Minister",
+    "Minister",
+    "Premier",
+    "Chancellor",
+    "Secretary",
+    "King",
+    "Emir",
+    "Sultan",
+    "Prince",
+)
+
+
 def code_name(code: str, text: str) -> str:
-    for s, e, c, _k in _country_spans(text):
-        if c == code:
+    for s, e, c, k in _country_spans(text):
+        if c == code and k != "capital":  # never a city ("Nairobi") as a party name
             return text[s:e]
     try:
         import pycountry
@@ -1331,8 +1411,20 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
     src = ctx.doc.source
     text = src[a:b]
     toks = _tokens(text, a)
+    skip: set[int] = set()
     for i, (s, _e, w) in enumerate(toks[:24]):
         lw = w.lower().rstrip(".")
+        if i in skip:
+            continue
+        if (
+            lw in ("for", "on")
+            and i > 0
+            and i + 2 < len(toks)
+            and toks[i + 1][2].lower() in ("his", "her", "its", "their")
+            and toks[i + 2][2].lower() in ("part", "side")
+        ):
+            skip.update((i + 1, i + 2))  # "Arslan, for his part, insisted"
+            continue
         if i > 0 and (lw in _SHOULD or (lw == "ought")):
             if not content:
                 return None
@@ -1460,14 +1552,71 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
     sents = ctx.doc.sentences
     carry: set[str] | None = None  # speaker of reported speech carried over in a paragraph
     prev: Sentence | None = None
+    list_subj: set[str] | None = None  # "The two sides:" followed by verb-initial bullets
+    pending: list[Sentence] = []  # open quotes waiting for their speaker
     for s, h in zip(sents, headings, strict=True):
+        if list_subj is not None and _LIST_MARK.match(s.text) and _list_item(ctx, s, list_subj):
+            carry, prev = None, s
+            continue
+        list_subj = _list_subject(ctx, s)
         if h:
             carry, prev = None, s
             continue
         if prev is not None and _paragraph_break(ctx, prev, s):
             carry = None
+            pending = []
         prev = s
+        t = _strip_prefix(s.text).lstrip()
+        if t[:1] in ("“", '"') and not re.search(r"[”\"]", t[1:]):
+            # '“We have chosen dialogue. The Aegean should be ...,” Arslan said.': the opening
+            # sentence of a multi-sentence quote waits for the speaker named after it
+            pending.append(s)
+            continue
         carry = _analyse_sentence(ctx, s, carry)
+        for q in pending:
+            if carry and JOINT not in carry and len(carry) == 1:
+                qa = q.start + max(q.text.find("“"), q.text.find('"')) + 1
+                qb = q.end
+                while qb > qa and ctx.doc.source[qb - 1] in " .;:":
+                    qb -= 1
+                _process_content(ctx, q, carry, "speech", "say", qa, qb)
+            else:
+                _analyse_sentence(ctx, q, None)
+        pending = []
+    for q in pending:
+        _analyse_sentence(ctx, q, None)
+
+
+_LIST_HEAD = re.compile(r"^\s*([A-Z][^:;,.]{1,80}?)\s*(?:have|has|will|)\s*:\s*$")
+
+
+def _list_subject(ctx: _Ctx, s: Sentence) -> set[str] | None:
+    """'The two sides:' / 'President X and Prime Minister Y:': the subject of a bullet list."""
+    m = _LIST_HEAD.match(s.text)
+    if m is None:
+        return None
+    codes = _resolve_np(ctx, _trim_subject(m.group(1)))
+    return codes or None
+
+
+def _list_item(ctx: _Ctx, s: Sentence, codes: set[str]) -> bool:
+    """'- Agreed to ...', '- Reaffirmed ...': a verb-initial bullet under a list subject."""
+    src = ctx.doc.source
+    stripped = _strip_prefix(s.text)
+    a = s.start + (len(s.text) - len(stripped))
+    b = s.end
+    while b > a and src[b - 1] in " .;:":
+        b -= 1
+    toks = _tokens(src[a:b], a)
+    if not toks or not _is_cap(toks[0][2]):
+        return False
+    v = _verb_at(toks, 0)
+    if v is None:
+        return False
+    lemma, kind, _base, after = v
+    vend = toks[after - 1][1] if after - 1 < len(toks) else toks[-1][1]
+    _process_main(ctx, s, _SV(codes, a, a, vend, lemma, kind), b)
+    return True
 
 
 def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str] | None:
@@ -1619,11 +1768,12 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
 
 # '"...," X told reporters after the meeting': the audience and setting of the quoted speech
 _SPEECH_SETTING = re.compile(
-    r"\s*(?:(?:reporters|journalists|the (?:press|media|news agency)|a (?:news|press) "
-    r"conference|(?:a|an|the) (?:briefing|interview|press briefing))\b\s*)?"
+    r"\s*(?:(?:reporters|journalists|the (?:press|media|news agency)|(?:a|the) (?:joint )?"
+    r"(?:news|press) conference|(?:a|an|the) (?:briefing|interview|press briefing))\b\s*)?"
     r"(?:,\s*)?(?:after|before|during|following|at|on|when|while|upon)\b[^,;:\"“”]{0,160}"
     r"[.\"”’)]*\s*$"
-    r"|\s*(?:reporters|journalists)\s*[.\"”’)]*\s*$"
+    r"|\s*(?:reporters|journalists|(?:a|the) (?:joint )?(?:news|press) conference)"
+    r"\s*[.\"”’)]*\s*$"
 )
 
 
@@ -1883,6 +2033,12 @@ def _emit_clause(
     src = ctx.doc.source
     if kind in ("narr", "discuss", "background"):
         return
+    if (
+        lemma == "insist"
+        and re.search(r"\b(?:is|are|was|were|would not|will not|remains?|remained)\b", src[a:b])
+        and not _SHOULD_RE.search(src[a:b])
+    ):
+        kind = "speech"  # "insisted that Turkey's rights ... were non-negotiable": a stance
     # trim
     while a < b and src[a] in " ,;:\"“”'’‘":
         a += 1
