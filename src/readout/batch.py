@@ -34,8 +34,7 @@ from .api import asummarize_document, summarize_document
 from .config import ENGINES, LLMConfig, llm_configured
 from .engines import Engine, resolve_engine
 from .errors import ConfigError, EngineError, InputError, ReadoutError, UserError
-from .htmltext import html_to_text
-from .inputs import MAX_CHARS, check_text, decode
+from .inputs import HTML_SUFFIXES, MAX_CHARS, check_text, convert_html, decode
 from .ratelimit import RateLimiter
 from .schema import SummaryResult
 from .segmentation import Document, parse_document
@@ -54,7 +53,7 @@ __all__ = [
 ]
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
-HTML_SUFFIXES = frozenset({".html", ".htm"})
+
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 FOLDER_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 """Files picked up when a folder is given (recursively; hidden files and folders are skipped)."""
@@ -182,11 +181,7 @@ def _load_file(path: Path) -> Loaded:
         text = decode(data, name=name)
         metadata: dict[str, str] = {}
         if path.suffix.lower() in HTML_SUFFIXES:
-            text, title = html_to_text(text)
-            metadata["converted_from"] = "html"
-            if title:
-                metadata["title"] = title
-            check_text(text, name=f"{name} (as text)")
+            text, metadata = convert_html(text, name=name)
     except ReadoutError as exc:
         return Loaded(name, source, _sha(data), error=exc)
     return Loaded(name, source, text_sha256(text), text=text, metadata=metadata)

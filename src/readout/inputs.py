@@ -83,6 +83,17 @@ def looks_like_html(text: str) -> bool:
     )
 
 
+def convert_html(text: str, *, name: str = "input") -> tuple[str, dict[str, str]]:
+    """Convert an HTML page to the text readout analyses, with metadata saying so."""
+    from .htmltext import html_to_text
+
+    converted, title = html_to_text(text)
+    metadata = {"converted_from": "html"}
+    if title:
+        metadata["title"] = title
+    return check_text(converted, name=f"{name} (as text)"), metadata
+
+
 def read_readout(
     path: str | Path, *, encoding: str | None = None
 ) -> tuple[str, dict[str, str]]:
@@ -91,13 +102,7 @@ def read_readout(
     HTML pages (by suffix or content) are converted to text; the metadata then says
     `converted_from: html` and evidence offsets index the converted text.
     """
-    from .htmltext import html_to_text
-
     text = read_text(path, encoding=encoding)
     if Path(str(path)).suffix.lower() in HTML_SUFFIXES or looks_like_html(text):
-        converted, title = html_to_text(text)
-        metadata = {"converted_from": "html"}
-        if title:
-            metadata["title"] = title
-        return check_text(converted, name=f"{path} (as text)"), metadata
+        return convert_html(text, name=str(path))
     return text, {}
