@@ -369,3 +369,60 @@ def test_spokesman_narration_quotes_and_third_party_speaker() -> None:
     # a third-party government spokesman reacting, then "He called on ..."
     assert _has(s, "position", {"LBY"}, "welcomed the talks")
     assert _has(s, "request", {"LBY"}, "called on Malta to consult Libya")
+
+
+def test_briefing_narration_speakers() -> None:
+    """A briefer who is no party reports the participants' words; issuer's "The President"."""
+    s = _run("18-briefing-narration.txt")
+    assert _participants(s) == {"CHL", "PRT"}
+    both = {"CHL", "PRT"}
+    # "According to Urrutia, President X welcomed ..."
+    assert _has(s, "position", {"CHL"}, "welcomed President Figueira's state visit")
+    assert _has(s, "position", {"CHL"}, "Portugal had become Chile's main gateway")
+    # "..., Urrutia said." after a joint clause
+    assert _has(s, "agreement", both, "agreed to launch direct flights")
+    # '"President Figueira called on ...," Urrutia said, adding that ...'
+    assert _has(s, "request", {"PRT"}, "called on Chile to join")
+    assert _has(s, "position", {"CHL"}, "expressed strong interest in the proposal")
+    # "Asked whether ..., Urrutia said the two sides signed ..."
+    assert _has(s, "agreement", both, "signed a memorandum of understanding on green hydrogen")
+    # background in a past year is no agreement
+    assert _absent(s, "double taxation agreement")
+    # "reiterated his call on X to ..." is a request; "The President" is the issuer's
+    assert _has(s, "request", {"CHL"}, "reiterated his call on the international community")
+    # "..., where the two leaders affirmed their keenness ..."
+    assert _has(s, "agreement", both, "affirmed their keenness to expand cooperation")
+    # "X, who was ..., said Y": relative-clause apposition, not an inverted speaker
+    assert _has(s, "position", {"PRT"}, "Portugal would open a trade office")
+    assert _absent(s, "who was on his first trip")
+    assert _has(s, "position", {"PRT"}, "condoled with the families")
+
+
+def test_dash_lists_and_carried_speech() -> None:
+    s = _run("19-dash-lists-and-carry.txt")
+    assert _participants(s) == {"BGR", "JPN"}
+    both = {"BGR", "JPN"}
+    # "Welcoming the Japanese delegation," greets the visitor; "Recalling X," is history
+    assert _absent(s, "Welcoming the Japanese delegation")
+    assert _absent(s, "Strategic Partnership established in 2010")
+    # the speaker's own country as subject keeps the reported speech going
+    assert _has(s, "position", {"BGR"}, "stands ready to work with Japan")
+    assert _has(s, "request", {"BGR"}, "The two sides should keep close coordination")
+    assert _has(s, "request", {"BGR"}, "Bulgaria and Japan should jointly defend")
+    # a state inside "between A and B" is no new subject
+    assert _has(s, "position", {"JPN"}, "Agreement between the European Union and Japan offers")
+    assert _has(s, "position", {"JPN"}, "adheres to the principle of peaceful settlement")
+    # em-dash bullets, lower-case verbs and adverbs, under "The two sides:"
+    assert _has(s, "agreement", both, "agreed to hold the next round of political consultations")
+    assert _has(s, "agreement", both, "signed a memorandum on cooperation in disaster")
+    assert _has(s, "agreement", both, "strongly condemned the attacks on civilian infrastructure")
+    # "Foreign Minister Sofia Dimova": a first name, not the capital of Bulgaria
+    assert "BGR" not in {p.country for p in s.parties if p.role == "third_party"}
+
+
+def test_capital_as_first_name() -> None:
+    from readout.engines.rules import _country_spans_uncached
+
+    spans = _country_spans_uncached("Foreign Minister Sofia Marin met officials in Sofia.")
+    assert [t[1] - t[0] for t in spans] == [5]
+    assert spans[0][0] == len("Foreign Minister Sofia Marin met officials in ")

@@ -164,6 +164,18 @@ _IRREGULAR = {
     "recommend": ("recommends", "recommended"),
     "inform": ("informs", "informed"),
     "reassure": ("reassures", "reassured"),
+    "condole": ("condoles", "condoled"),
+    "adhere": ("adheres", "adhered"),
+    "felicitate": ("felicitates", "felicitated"),
+    "criticize": ("criticizes", "criticized"),
+    "criticise": ("criticises", "criticised"),
+    "reassert": ("reasserts", "reasserted"),
+    "uphold": ("upholds", "upheld"),
+    "renew": ("renews", "renewed"),
+    "lament": ("laments", "lamented"),
+    "favor": ("favors", "favored"),
+    "favour": ("favours", "favoured"),
+    "repeat": ("repeats", "repeated"),
 }
 
 _VERB_KINDS: dict[str, str] = {}
@@ -178,7 +190,8 @@ for _lemmas, _kind in (
         "reiterate reaffirm recognize recognise acknowledge welcome thank congratulate appreciate "
         "praise commend condemn denounce deplore oppose reject support express voice convey "
         "share reflect wish extend offer value regard attach hail salute laud warn caution "
-        "regret confirm outline raise applaud advocate endorse",
+        "regret confirm outline raise applaud advocate endorse condole adhere felicitate "
+        "criticize criticise reassert uphold renew lament favor favour repeat",
         "stance",
     ),
     ("agree concur sign witness accept", "agree"),
@@ -297,7 +310,7 @@ _TITLE_WORDS = frozenset(
         Advisors Advisers Deputy King Queen Emir Crown Prince Sultan Sheikh Special Envoy
         Commissioner Director Chairman Chair Chairperson Spokesperson Spokesman Governor
         Senator Chief Executive Mr Mr. Mrs Mrs. Ms Ms. Dr Dr. Honorable Honourable His Her
-        Excellency H.E. Defence Defense Affairs Home Finance Trade Cabinet Under Assistant
+        Excellency H.E. HE Defence Defense Affairs Home Finance Trade Cabinet Under Assistant
         First Lady Vice-President Vice-Premier Leader Supreme Majesty Royal Highness Federal
         Grand Duke Secretary-General Director-General Counsellor Commerce Economy Interior
         Justice Health Agriculture Energy Development Cooperation Senior General
@@ -314,7 +327,7 @@ _HEAD_TITLES = frozenset(
         President Minister Premier Chancellor Secretary Councilor Councillor Ambassador
         Representative Advisor Adviser King Queen Emir Prince Sultan Sheikh Envoy Commissioner
         Director Chairman Chair Chairperson Spokesperson Spokesman Governor Senator Mr Mr. Mrs
-        Mrs. Ms Ms. Dr Dr. Honorable Honourable Excellency H.E. Vice-President Vice-Premier
+        Mrs. Ms Ms. Dr Dr. Honorable Honourable Excellency H.E. HE Vice-President Vice-Premier
         Leader Secretary-General Director-General Counsellor Taoiseach Mayor Speaker Sir Madam
         Mme Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel
     """.split()
@@ -363,7 +376,10 @@ _ATTRIB_NOUNS = frozenset(
 
 # --- patterns ----------------------------------------------------------------------------------
 _TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_][\w'’-]*\.?|\d[\w:.,-]*|[,;:()/\"“”]")
-_LIST_MARK = re.compile(r"^(?:\s*(?:\(?\d{1,3}[.)]|\(\d{1,3}\)|\([a-z]\)|[a-z][.)]|[-*•·▪◦–]))+\s+")
+_LIST_MARK = re.compile(
+    r"^(?:\s*(?:\(?\d{1,3}[.)]|\(\d{1,3}\)|\([a-z]\)|[a-z][.)]|[-*•·▪◦–—]))+\s+"
+    r"|^\s*[•·▪◦–—]\s*(?=[^\W\d_])"
+)
 _DATELINE = re.compile(
     r"^[A-Z][A-Z .'’-]{2,}(?:,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2})?(?:,\s*\d{4})?\s*"
     r"(?:\([^)]{1,40}\)|/[^/]{1,20}/)?\s*(?:--|—|–|-)\s*"
@@ -377,7 +393,10 @@ _OPENER = re.compile(
     r"Throughout|Against|Amid|Under|Following|After|Before|While|Whilst|Since|Given|Ahead of|"
     r"When|Upon|Once|As part of|Turning|Discussing|Touching on|Commenting on|Responding to|"
     r"Reflecting on|Speaking|Addressing|Talking to|Opening|Closing|Concluding|Building on|"
-    r"Building upon|Drawing on|Based on|Guided by)\b"
+    r"Building upon|Drawing on|Based on|Guided by|which|whose|where|Reviewing|Examining|"
+    r"Assessing|Looking at|Looking ahead to|Touching upon|"
+    r"As(?= (?:a|an|the|two|both|major|important|fellow|close|permanent|key|leading|"
+    r"responsible|neighbou?ring|strategic)\b))\b"
     r"[^,]{0,160},\s*"
 )
 _LEAD_CONJ = re.compile(r"^(?:But|And|Yet|So|However|Also|Moreover|Meanwhile)\s+(?=[a-zA-Z])")
@@ -627,9 +646,18 @@ def _country_spans_uncached(text: str) -> list[tuple[int, int, str, str]]:
             )
         ):
             continue  # only "the Alliance" on its own names NATO, not "the Global Alliance for"
-        if code:
-            out.append((m.start(), m.end(), code, kind_of(m.group())))
+        if not code:
+            continue
+        kind = kind_of(m.group())
+        if kind == "capital" and _FIRST_NAME_CAPITAL.match(text, m.end()):
+            prev = text[max(0, m.start() - 40) : m.start()].split()
+            if prev and (prev[-1] in _TITLE_WORDS or prev[-1].rstrip(".") in _TITLE_WORDS):
+                continue  # "Foreign Minister Sofia Marin": a first name, not the city
+        out.append((m.start(), m.end(), code, kind))
     return out
+
+
+_FIRST_NAME_CAPITAL = re.compile(r"\s+[A-ZÀ-Þ][a-zà-ÿ'’-]+\b")
 
 
 def _issuer_country(meta: dict) -> str | None:
@@ -1131,6 +1159,13 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
         if m:
             issuer_info.title = m.group(1)
     for code, info in ctx.participants.items():
+        if not info.title and narr is not None:
+            # "... a call from the President of the Republic of Türkiye, Mr. Kemal Aydın":
+            # the office is named before "of <state>" rather than before the name
+            for m in _OFFICE_OF.finditer(narr.text):
+                if any(c == code for _s, _e, c, _k in _country_spans(m.group(2))):
+                    info.title = m.group(1)
+                    break
         if info.title:
             ctx.titles.append((info.title.lower(), code))
             for sub in re.split(r"\s*(?:/|\band\b|,)\s*", info.title):
@@ -1150,6 +1185,13 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
         if m:
             who = (m.group(1) or m.group(2) or m.group(3) or "").strip()
             ctx.initiated_by = _resolve_initiator(ctx, who, narr.text)
+
+
+_OFFICE_OF = re.compile(
+    r"\b(President|Prime Minister|Foreign Minister|Minister of Foreign Affairs|Chancellor|"
+    r"Premier|King|Emir|Sultan|Crown Prince|Vice President|Secretary of State|Foreign Secretary)"
+    r"\s+of\s+(?:the\s+)?([A-ZÀ-Þ][^,;.()]{1,60})"
+)
 
 
 _UNTITLED = re.compile(
@@ -1224,9 +1266,15 @@ def _resolve_initiator(ctx: _Ctx, who: str, text: str) -> str | None:
 
 
 # --- speaker resolution -------------------------------------------------------------------------
+_PP_TAIL = re.compile(r"\s+(?:between|against|over|about|among|amongst)\s+")
+
+
 def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
     """Codes referred to by a noun phrase (or JOINT for all participants)."""
     np = np.strip(" ,")
+    # "the Agreement between the European Union and Chile": a state inside a prepositional
+    # modifier does not make the phrase a party
+    np = _PP_TAIL.split(np, 1)[0].strip(" ,")
     if not np:
         return set()
     low = np.lower()
@@ -1287,7 +1335,20 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
                 ambiguous = True
     if best and not ambiguous:
         return {best[1]}
+    if ctx.issuer in ctx.participants and not ctx.joint_doc:
+        # the issuer's own official is "The President" / "His Excellency" in its own readout,
+        # even when the counterpart holds the same title ("The President underscored ...")
+        if ambiguous and len(words) <= 3 and words[0] == "the":
+            cands = {c for t, c in ctx.titles if len(t) == best[0] and re.search(
+                r"\b" + re.escape(t) + r"\b", low)} if best else set()
+            if ctx.issuer in cands:
+                return {ctx.issuer}
+        if _EXCELLENCY.fullmatch(low):
+            return {ctx.issuer}
     return set()
+
+
+_EXCELLENCY = re.compile(r"(?:his|her) (?:excellency|highness|majesty|royal highness)")
 
 
 def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, int] | None:
@@ -1295,6 +1356,8 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
     w = toks[i][2].lower().rstrip(".")
     nxt = toks[i + 1][2].lower() if i + 1 < len(toks) else ""
     nxt2 = toks[i + 2][2].lower() if i + 2 < len(toks) else ""
+    if w in ("take", "takes", "took") and nxt == "stock":
+        return ("take stock", "discuss", w == "take", i + 2)
     if w in ("has", "have", "had") and nxt:
         j = i + 1
         while j < len(toks) and toks[j][2].lower() in _ADVERBS:
@@ -1366,6 +1429,22 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
         if k < len(toks) and toks[k][2].lower() == "that":
             return (lemma, "speech", base, i + 1)
         return (lemma, kind, base, j)
+    if lemma in ("reiterate", "renew", "repeat", "reaffirm", "restate") and nxt in (
+        "his", "her", "its", "their", "the", "a", "an"
+    ):
+        # "reiterated his call on X to ...", "renewed their appeal for ...": a request
+        k = i + 2
+        if k < len(toks) and toks[k][2].lower() in ("strong", "urgent", "earlier"):
+            k += 1
+        if (
+            k + 1 < len(toks)
+            and toks[k][2].lower() in ("call", "calls", "appeal", "appeals", "demand")
+            and toks[k + 1][2].lower() in ("on", "upon", "to", "for")
+        ):
+            return ("call on", "call", base, k + 2)
+    if kind == "speech" and nxt in ("his", "her", "its", "their") and nxt2 in _STANCE_NOUNS:
+        # "affirmed their keenness to ...", "underlined his commitment to ...": a stance
+        return (lemma, "stance", base, j)
     if lemma == "exchange" and nxt not in ("views", "opinions", "ideas", "greetings", "notes"):
         return None
     if lemma == "share" and nxt in ("the", "their", "a", "common"):
@@ -1391,9 +1470,20 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
         if obj & {"invitation", "proposal", "offer", "suggestion", "proposals", "invitations"}:
             return ("accept", "agree", base, j)
         return None
+    if lemma == "announce" and nxt == "the" and nxt2 in ("decision", "deal", "news", "outcome"):
+        return ("announce", "discuss", base, j)  # "announced the decision at a news conference"
     if lemma == "seek" and nxt == "to":
         return ("seek", "commit", base, j)
     return (lemma, kind, base, j)
+
+
+_STANCE_NOUNS = frozenset(
+    """
+        keenness readiness commitment determination desire willingness eagerness support
+        resolve interest intention wish aspiration opposition rejection condemnation
+        appreciation gratitude concern concerns
+    """.split()
+)
 
 
 @dataclass
@@ -1482,8 +1572,8 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
 
 
 _APPOSITIVE = re.compile(
-    r"([A-ZÀ-Þ][^,;]{0,60}?),\s+(?:(?:also|who is|currently|concurrently)\s+)?(?:a|an|the)\s+"
-    r"[^,;\"“”]{3,160},\s+"
+    r"([A-ZÀ-Þ][^,;]{0,60}?),\s+(?:(?:(?:also|who is|currently|concurrently)\s+)?(?:a|an|the)"
+    r"|who|whose)\s+[^,;\"“”]{3,160},\s+"
 )
 
 
@@ -1608,9 +1698,14 @@ def _list_item(ctx: _Ctx, s: Sentence, codes: set[str]) -> bool:
     while b > a and src[b - 1] in " .;:":
         b -= 1
     toks = _tokens(src[a:b], a)
-    if not toks or not _is_cap(toks[0][2]):
+    k = 0
+    while k < len(toks) - 1 and (
+        toks[k][2].lower() in _ADVERBS or toks[k][2].lower().endswith("ly")
+    ):
+        k += 1  # "- strongly opposed ...", "- also agreed ..."
+    if not toks:
         return False
-    v = _verb_at(toks, 0)
+    v = _verb_at(toks, k)
     if v is None:
         return False
     lemma, kind, _base, after = v
@@ -1635,6 +1730,51 @@ def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str
         break
     if m is not None and m.start() > 0:
         b = a + m.start()
+    return _analyse_span(ctx, s, a, b, carry)
+
+
+def _trim_quotes(src: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and src[a] in " \"“”’'":
+        a += 1
+    while b > a and src[b - 1] in " .,;:\"“”’'":
+        b -= 1
+    return a, b
+
+
+# "Yoon said (in a statement) that ...", "According to Yoon, ...", "Asked whether ..., Yoon said
+# ...": a briefer who is no party reports the participants' own words
+_REPORTER_LEAD = re.compile(
+    r"(?:Asked\b[^,;]{0,160},\s*)?"
+    r"(?:According to\s+(?P<acc>[^,;:\"“”]{1,80}?),\s*"
+    r"|(?P<who>[A-ZÀ-Þ][^;:\"“”]{0,100}?)\s+(?:said|added|noted|stated|explained|told\s+"
+    r"(?:reporters|journalists|the (?:press|media)))(?:\s+(?:in|at|during)\s+(?:a|an|the|his|her)"
+    r"\s+(?:statement|briefing|news conference|press conference|release|post|interview)\b)?"
+    r"(?:\s+on \w+)?,?\s+(?:that\s+)?)"
+)
+
+
+def _reporter_lead(ctx: _Ctx, a: int, b: int) -> int | None:
+    src = ctx.doc.source
+    m = _REPORTER_LEAD.match(src, a, b)
+    if m is None:
+        return None
+    who = m.group("acc") or m.group("who")
+    if _resolve_np(ctx, _trim_subject(who)):
+        return None
+    pos, _ = _trim_quotes(src, m.end(), b)
+    if _subject_verb(ctx, pos, b) is None and _subject_verb(ctx, pos, b, content=True) is None:
+        return None
+    return pos
+
+
+def _analyse_span(
+    ctx: _Ctx, s: Sentence, a: int, b: int, carry: set[str] | None, depth: int = 0
+) -> set[str] | None:
+    src = ctx.doc.source
+    text = s.text
+    pos = _reporter_lead(ctx, a, b)
+    if pos is not None:
+        a = pos
     # leading openers ("In particular,", "During the call,") and conjunctions
     a = _skip_openers(ctx, a, b)
     if a >= b:
@@ -1654,7 +1794,7 @@ def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str
             _process_content(ctx, s, codes, "speech", "say", m.end(), b)
             return codes
     # 2) trailing speaker: "X, Wang said(, adding that Y)"
-    done = _trailing_speaker(ctx, s, a, b)
+    done = _trailing_speaker(ctx, s, a, b, depth)
     if done is not _UNHANDLED:
         return done
     # 3) subject + verb
@@ -1663,9 +1803,34 @@ def _analyse_sentence(ctx: _Ctx, s: Sentence, carry: set[str] | None) -> set[str
         m = re.match(r"\s*For (his|her) part\b", text)
         if m:
             _learn_gender(ctx, sv.speakers, m.group(1))
-        return _process_main(ctx, s, sv, b)
+        res = _process_main(ctx, s, sv, b)
+        if (
+            res is None
+            and carry
+            and JOINT not in carry
+            and sv.kind not in ("narr", "discuss", "background")
+            and sv.speakers == carry
+        ):
+            # "Zhao said ... China stands ready to ... The two sides should ...": the speaker's
+            # own country as subject continues the reported speech
+            return carry
+        return res
+    # 3b) "The call addressed ..., where the two leaders affirmed ...": a joint subject later in
+    # the sentence
+    for m in _EMBEDDED_JOINT.finditer(src, a, b):
+        sv = _subject_verb(ctx, m.start(1), b)
+        if sv is not None and sv.kind not in ("narr", "discuss", "background", "speech"):
+            _process_main(ctx, s, sv, b)
+            return None
     # 4) unattributed: communiqué voice, carried speech, or narration/background
     return _unattributed(ctx, s, a, b, carry)
+
+
+_EMBEDDED_JOINT = re.compile(
+    r"(?:,\s*|\b(?:where|as|while|when|and|with)\s+)((?:the|both)\s+(?:two\s+|three\s+)?"
+    r"(?:leaders|sides|ministers|presidents|parties|delegations|countries|heads of state|"
+    r"prime ministers|foreign ministers)|both)\s+(?=[a-z])"
+)
 
 
 def _skip_openers(ctx: _Ctx, a: int, b: int) -> int:
@@ -1701,12 +1866,33 @@ def _participle_opener(ctx: _Ctx, s: Sentence, a: int, b: int, first: str) -> se
         ostart = a + len(first)
         if first == "pointing" and src[ostart : ostart + 4] == " out":
             ostart += 4
-        _emit_clause(ctx, s, speakers, kind, first, ostart, a + cm.start(), verb_start=a)
+        opener = src[ostart : a + cm.start()].strip()
+        if not _courtesy_opener(ctx, first, opener):
+            _emit_clause(ctx, s, speakers, kind, first, ostart, a + cm.start(), verb_start=a)
         return _process_main(ctx, s, sv, b)
     return _UNHANDLED
 
 
-def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None:
+_VISITOR_NP = re.compile(
+    r"(?:the\s+|his\s+|her\s+|their\s+)?(?:[A-ZÀ-Þ][\w.'’-]*\s*)+"
+    r"(?:delegation|counterpart|guest|guests|visitor|visitors)?"
+)
+
+
+def _courtesy_opener(ctx: _Ctx, first: str, opener: str) -> bool:
+    """'Welcoming the Vietnamese delegation, ...': greeting the visitor; 'Recalling the
+    Partnership established in 2013, ...': a reference to history. Neither is a statement."""
+    if first == "welcoming" and _VISITOR_NP.fullmatch(opener):
+        codes = _resolve_np(ctx, opener)
+        return bool(codes) and (JOINT in codes or bool(codes & set(ctx.participants)))
+    if first in ("recalling", "remembering") and not ctx.joint_doc:
+        return not re.match(r"(?:that|how)\b", opener)
+    return False
+
+
+def _trailing_speaker(
+    ctx: _Ctx, s: Sentence, a: int, b: int, depth: int = 0
+) -> set[str] | None:
     src = ctx.doc.source
     region = src[a:b]
     commas = list(_COMMA.finditer(region))
@@ -1716,7 +1902,7 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
         pos = a + cm.end()
         toks = _tokens(src[pos:b], pos)
         inv = _INVERTED.fullmatch(src[pos:b])
-        if inv is not None:
+        if inv is not None and not _LOWER_WORD.search(inv.group(1)):
             # '"...," said Minister Retno.': verb first, then the speaker
             codes = _resolve_np(ctx, _trim_subject(inv.group(1)))
             if codes and (len(codes) == 1 or JOINT in codes):
@@ -1750,8 +1936,18 @@ def _trailing_speaker(ctx: _Ctx, s: Sentence, a: int, b: int) -> set[str] | None
                 break
             codes = _resolve_np(ctx, subj)
             if not codes:
-                if subj.split() and subj.split()[-1].lower() in _ATTRIB_NOUNS:
-                    break
+                if (
+                    re.fullmatch(r"[A-ZÀ-Þ][\w'’.-]*(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3}", subj)
+                    and depth < 2
+                ):
+                    # '"President Han called on ...," Yoon said, adding that ...': a briefer
+                    # who is no party; the reported clauses carry their own speakers
+                    ca, cb = _trim_quotes(src, a, a + cm.start())
+                    res = _analyse_span(ctx, s, ca, cb, None, depth + 1)
+                    if tail is not None:
+                        ta, tb = _trim_quotes(src, te + tail.end(), b)
+                        res = _analyse_span(ctx, s, ta, tb, None, depth + 1)
+                    return res
                 break
             # content before the comma
             cend = a + cm.start()
@@ -1782,6 +1978,10 @@ _INVERTED = re.compile(
     r"continued|concluded|insisted|warned|replied|responded|observed)\s+"
     r"((?:the\s+)?[A-ZÀ-Þ][^,;:\"“”]{1,80}?)\s*[.\"”’)]*\s*"
 )
+# "said Portugal would open ...": a clause, not an inverted speaker
+_LOWER_WORD = re.compile(
+    r"\b(?!(?:of|the|and|for|de|da|del|dos|al|el|bin|ibn|van|von|le|la|on|affairs)\b)[a-z]{2,}"
+)
 _ACCORDING = re.compile(r"According to\s+((?:the\s+)?[A-ZÀ-Þ][^,;:]{1,60}?),\s+")
 
 
@@ -1810,6 +2010,8 @@ def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
     src = ctx.doc.source
     if sv.kind == "background":
         return None
+    if sv.lemma in ("sign", "agree", "conclude") and _past_year(ctx, src[sv.verb_end : b]):
+        return None  # "Poland signed a framework agreement with Korea in 2022": background
     _learn_gender(ctx, sv.speakers, src[sv.verb_end : sv.verb_end + 20])
     _set_last(ctx, sv.speakers)
     start = sv.verb_end
@@ -1834,6 +2036,18 @@ def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
     return None if sv.kind in ("narr", "discuss") else _carry_for(sv)
 
 
+_YEAR = re.compile(r"\b(?:in|since)\s+((?:19|20)\d\d)\b")
+
+
+def _past_year(ctx: _Ctx, text: str) -> bool:
+    m = _YEAR.search(text)
+    if m is None or re.search(r"\b(?:will|would|shall|by)\b", text):
+        return False
+    date = str(dict(ctx.doc.metadata).get("date", "") or "")
+    y = re.match(r"\d{4}", date)
+    return bool(y) and int(m.group(1)) < int(y.group(0))
+
+
 def _carry_for(sv: _SV) -> set[str] | None:
     return sv.speakers if sv.kind in ("speech", "stance", "hope") else None
 
@@ -1844,6 +2058,9 @@ _NEW_CLAUSE = re.compile(
     r"(?:(?!(?:and|or|to|that|which|who)\b)[\w'’-]+\s+){0,6}?|there\s+|it\s+)"
     r"(?:would|will|is|are|was|were|remains?|can|could|must|may|might)\s+(?!be\s+\w+ed\b)"
 )
+
+
+_BETWEEN_TAIL = re.compile(r"\b(?:between|among|both)\s+(?:the\s+)?[\w'’ -]{1,40}$")
 
 
 def _split_points(
@@ -1922,6 +2139,8 @@ def _split_points(
             prev_words = len(seg.split())
             if not m.group().startswith(",") and prev_words < 3 and JOINT not in sv.speakers:
                 continue  # "that Japan and the United States would ...": one subject
+            if not m.group().startswith(",") and _BETWEEN_TAIL.search(seg):
+                continue  # "the Agreement between the EU and Chile offers ...": one subject
             out.append((cut, nxt, sv, None))
     return out
 
