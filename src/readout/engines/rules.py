@@ -222,6 +222,8 @@ for _lemma, _kind in (
     ("call", "call"),
     ("stand", "commit"),
     ("remain", "commit"),
+    ("give", "narr"),  # only "gave his assurance that ..." (see _verb_at)
+    ("make", "narr"),  # only "made a commitment to ..."
 ):
     _s, _p = _IRREGULAR[_lemma]
     for _f, _b in ((_lemma, True), (_s, False), (_p, False)):
@@ -314,7 +316,8 @@ _TITLE_WORDS = frozenset(
         First Lady Vice-President Vice-Premier Leader Supreme Majesty Royal Highness Federal
         Grand Duke Secretary-General Director-General Counsellor Commerce Economy Interior
         Justice Health Agriculture Energy Development Cooperation Senior General
-        Minister-President Taoiseach Presidents Secretaries Leaders Mayor Speaker Sir Madam Mme
+        Minister-President Taoiseach Tánaiste Tanaiste Presidents Secretaries Leaders Mayor
+        Speaker Sir Madam Mme
         Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel Treasury
         Exchequer External Hon Hon. Rt Rt. Shri Smt Labour Labor Education Transport
         Transportation Environment Industry Tourism Culture Science Technology Investment
@@ -328,7 +331,8 @@ _HEAD_TITLES = frozenset(
         Representative Advisor Adviser King Queen Emir Prince Sultan Sheikh Envoy Commissioner
         Director Chairman Chair Chairperson Spokesperson Spokesman Governor Senator Mr Mr. Mrs
         Mrs. Ms Ms. Dr Dr. Honorable Honourable Excellency H.E. HE Vice-President Vice-Premier
-        Leader Secretary-General Director-General Counsellor Taoiseach Mayor Speaker Sir Madam
+        Leader Secretary-General Director-General Counsellor Taoiseach Tánaiste Tanaiste Mayor
+        Speaker Sir Madam
         Mme Monsieur Professor Prof Prof. Lord Baroness Admiral Commander Colonel
     """.split()
 )
@@ -606,6 +610,9 @@ class _Ctx:
     initiated_by: str | None = None
     narration_index: int | None = None
     gender: dict[str, str] = field(default_factory=dict)  # code -> "m"/"f" (for he/she)
+    surnames: dict[str, str] = field(default_factory=dict)  # bare surname -> code (cache)
+    cur_sentence: int = -1  # the sentence being analysed
+    last_at: int = -2  # the sentence where last_single was set
 
 
 def _tokens(text: str, base: int = 0) -> list[tuple[int, int, str]]:
@@ -688,6 +695,28 @@ _PARTICLE_NAME = re.compile(
 )
 
 
+_HEADING_VERBS = frozenset(
+    """
+        travels arrives attends addresses chairs co-chairs joins opens leads participates
+        departs concludes begins launches inaugurates visits returns
+    """.split()
+)
+
+
+def _heading_verb(w: str) -> bool:
+    """A capitalised verb form in a Title Case heading ("Holds", "Meets", "Travels")."""
+    if w == "Said" or not w[:1].isupper():
+        return False
+    low = w.lower()
+    if low in _HEADING_VERBS:
+        return True
+    f = _FORMS.get(low)
+    return bool(f) and not f[2] and low[-1:] in "sd"
+
+
+_POST_NOMINALS = frozenset("TD MP MEP MLA MSP MHA KC QC OBE CBE MBE KBE GCMG PC".split())
+
+
 def _persons(text: str, base: int = 0) -> list[_Person]:
     """Titled persons in `text` (names after a title, appositions, 'counterpart, X')."""
     countries = _country_spans(text)
@@ -736,6 +765,8 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             typ = "N"
         else:
             typ = "X"
+        if typ == "N" and items and items[-1][3] == "N" and _heading_verb(sw):
+            typ = "X"  # "Minister Sofia Dimova Holds Talks with ...": a verb ends the name
         items.append((s, e, sw if typ == "N" else w, typ))
         i += 1
     persons: list[_Person] = []
@@ -759,6 +790,8 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             )
         ):
             j += 1
+        if j - k >= 3 and items[j - 1][2] in _POST_NOMINALS:
+            j -= 1  # "Ciarán Dolan TD", "Jane Doe MP": a post-nominal is not part of the name
         name_toks = items[k:j]
         # what precedes: walk back over the run
         prev = items[k - 1] if k > 0 else None
@@ -772,6 +805,15 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             allowed = ("H", "T", "C", "K", "N") if prev[3] == "C" else ("H", "T", "C", "K")
             while b >= 0 and b > k - 16 and (
                 items[b][3] in allowed
+                or (
+                    # "Cabinet Secretary for Foreign and Diaspora Affairs": a portfolio word
+                    # between a connector and a title word
+                    items[b][3] == "N"
+                    and b > 0
+                    and b + 1 < k
+                    and items[b - 1][2] in ("and", "of", "for")
+                    and items[b + 1][3] == "T"
+                )
                 or (
                     # "Minister of Economy, Trade and Industry of Japan Sato Kenji": a comma
                     # inside a titled portfolio list
@@ -820,7 +862,16 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             elif p2[3] == "C" and j - k >= 2:
                 b = k - 2
                 saw_head = False
-                while b >= 0 and items[b][3] in ("H", "T", "C", "K"):
+                while b >= 0 and (
+                    items[b][3] in ("H", "T", "C", "K")
+                    or (
+                        # "... for Foreign and Diaspora Affairs of Kenya, Jomo Wanjiru"
+                        items[b][3] == "N"
+                        and b > 0
+                        and items[b - 1][2] in ("and", "of", "for")
+                        and items[b + 1][3] == "T"
+                    )
+                ):
                     saw_head = saw_head or items[b][3] == "H"
                     b -= 1
                 if saw_head:
@@ -1055,7 +1106,7 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
             r"^\s*The\s+((?:[A-Z][\w-]*\s+){0,3}?(?:Prime Minister|President|"
             r"Secretary-General|Director-General|Secretary(?: of State)?|Chancellor|"
             r"Foreign Secretary|Foreign Minister|"
-            r"High Representative|Premier|Minister|Taoiseach|Chief Executive))\b"
+            r"High Representative|Premier|Minister|Taoiseach|T[áa]naiste|Chief Executive))\b"
             r"(?!\s+(?:[A-Z][a-z]|of\b|for\b))",
             text,
         )
@@ -1128,7 +1179,11 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
             # the issuer's side has no named official yet: the issuer's own official
             info = ctx.participants[ctx.issuer]
             if (
-                (info.from_country or _country_spans(info.name) or info.name == ctx.issuer)
+                (
+                    info.from_country
+                    or any(kd != "capital" for _a, _b, _c, kd in _country_spans(info.name))
+                    or info.name == ctx.issuer
+                )
                 and not any(ctx.names.get(t.lower()) for t in p.name.split())
                 and re.search(r"\b(?:" + "|".join(_HEAD_TITLES_RE) + r")\b", p.title)
             ):
@@ -1203,7 +1258,7 @@ _UNTITLED = re.compile(
 
 
 _ISSUER_OFFICE = re.compile(
-    r"\b(President|Prime Minister|Chancellor|Premier|Taoiseach|King|Emir|Crown Prince|"
+    r"\b(President|Prime Minister|Chancellor|Premier|Taoiseach|T[áa]naiste|King|Emir|Crown Prince|"
     r"Sultan|Foreign Minister|Foreign Secretary)\b"
 )
 
@@ -1318,6 +1373,10 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
             out.add(code)
     if out:
         return out
+    if re.fullmatch(r"[A-ZÀ-Þ][\w'’-]+", np) and np not in _CAP_STOP and np not in _TITLE_WORDS:
+        code = _surname_state(ctx, np)
+        if code:
+            return {code}
     last = words[-1].strip(".,")
     if last in _PLURAL_JOINT or last in _JOINT_NOUNS or words[0] in ("both", "two", "three"):
         return {JOINT}
@@ -1335,6 +1394,25 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
                 ambiguous = True
     if best and not ambiguous:
         return {best[1]}
+    m = re.fullmatch(r"(?:the\s+)?head of (state|government)", low)
+    if m:
+        # "The Head of State also congratulated ...": the participant holding that office
+        pat = (
+            r"\b(?:president|king|queen|emir|sultan|monarch|crown prince)\b"
+            if m.group(1) == "state"
+            else r"\b(?:prime minister|chancellor|premier|taoiseach)\b"
+        )
+        cands = {
+            c
+            for c, info in ctx.participants.items()
+            if info.title
+            and re.search(pat, info.title.lower())
+            and "vice" not in info.title.lower()
+        }
+        if len(cands) == 1:
+            return cands
+        if ctx.issuer in cands and not ctx.joint_doc:
+            return {ctx.issuer}
     if ctx.issuer in ctx.participants and not ctx.joint_doc:
         # the issuer's own official is "The President" / "His Excellency" in its own readout,
         # even when the counterpart holds the same title ("The President underscored ...")
@@ -1349,6 +1427,40 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
 
 
 _EXCELLENCY = re.compile(r"(?:his|her) (?:excellency|highness|majesty|royal highness)")
+# between a state and a name: "Sudan's Sovereign Council chief, General Omar Hassan " or
+# "Ethiopian foreign ministry spokesman "
+_STATE_TO_NAME = re.compile(r"(?:['’]s)?(?:,?\s+(?:[A-ZÀ-Þ][\w'’.-]*|[a-z][\w-]*)){1,10},?\s+$")
+_ROLE_WORDS = frozenset(
+    """
+        chief head leader president minister premier envoy ruler spokesman spokeswoman
+        spokesperson official general commander chairman chairwoman chair secretary
+    """.split()
+)
+
+
+def _surname_state(ctx: _Ctx, name: str) -> str | None:
+    """'Idris said ...': a bare surname first introduced right after a state ("Sudan's
+    Sovereign Council chief, General Omar Hassan Idris") speaks for that state."""
+    if name in ctx.surnames:
+        return ctx.surnames[name] or None
+    code = ""
+    src = ctx.doc.source
+    m = re.search(r"(?<![\w'’-])" + re.escape(name) + r"(?![\w'’-])", src)
+    if m is not None and m.start() > 0 and src[m.start() - 1] == " ":
+        win = src[max(0, m.start() - 90) : m.start()]
+        for _s, e, c, kind in reversed(_country_spans(win)):
+            gap = win[e:]
+            if (
+                kind in ("country", "demonym")
+                and _STATE_TO_NAME.fullmatch(gap)
+                and any(w.lower() in _ROLE_WORDS or w in _TITLE_WORDS for w in re.findall(
+                    r"[\w'’-]+", gap))
+                and not re.search(r"\b(?:and|or|with|about|on|to|from|by)\b", gap)
+            ):
+                code = c
+            break
+    ctx.surnames[name] = code
+    return code or None
 
 
 def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, int] | None:
@@ -1450,6 +1562,26 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
     if lemma == "share" and nxt in ("the", "their", "a", "common"):
         # shared the view / understanding -> stance (agreement when joint)
         return ("share", "stance", base, j)
+    if lemma in ("give", "make", "offer", "extend", "provide"):
+        # "gave his assurance that ...", "made a firm commitment to ...": a noun of speech or
+        # pledge after a light verb
+        k = i + 1
+        while k < len(toks) and k < i + 4 and toks[k][2].lower() in (
+            "his", "her", "their", "its", "a", "an", "the", "firm", "full", "strong", "clear",
+            "personal", "solemn", "every",
+        ):
+            k += 1
+        noun = toks[k][2].lower() if k < len(toks) else ""
+        if noun in ("assurance", "assurances", "guarantee", "guarantees"):
+            return ("assure", "speech", base, k + 1)
+        if noun in ("commitment", "pledge", "promise", "undertaking") and lemma in ("give", "make"):
+            return ("pledge", "commit", base, k + 1)
+    if lemma == "speak" and nxt in ("in", "out") and nxt2 in ("favour", "favor", "against"):
+        # "spoke in favour of resolving conflicts ...", "spoke out against ...": a stance
+        k = i + 3
+        if k < len(toks) and toks[k][2].lower() == "of":
+            k += 1
+        return ("support", "stance", base, k)
     if lemma == "reach" or lemma == "make" or lemma == "take" or lemma == "give":
         return None
     if lemma == "hold":
@@ -1573,7 +1705,7 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
 
 _APPOSITIVE = re.compile(
     r"([A-ZÀ-Þ][^,;]{0,60}?),\s+(?:(?:(?:also|who is|currently|concurrently)\s+)?(?:a|an|the)"
-    r"|who|whose)\s+[^,;\"“”]{3,160},\s+"
+    r"|who|whose|which)\s+[^,;\"“”]{3,160},\s+"
 )
 
 
@@ -1592,6 +1724,10 @@ def _appositive_subject(ctx: _Ctx, a: int, b: int) -> _SV | None:
         k += 1
     if k >= len(toks) or not toks[k][2][:1].islower():
         return None
+    if toks[k][2].lower() in ("has", "have", "had") and _PERFECT_REPORT.search(
+        src[toks[k][0] : b].lower()[:40]
+    ):
+        return None  # "Israel, which launched ..., has said it will ...": background
     v = _verb_at(toks, k)
     if v is None or v[2]:
         return None
@@ -1644,19 +1780,44 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
     prev: Sentence | None = None
     list_subj: set[str] | None = None  # "The two sides:" followed by verb-initial bullets
     pending: list[Sentence] = []  # open quotes waiting for their speaker
+    quote_of: set[str] | None = None  # a quoted paragraph after 'X said:'
+    list_verb: _SV | None = None  # "the two leaders agreed to:" followed by bullets
     for s, h in zip(sents, headings, strict=True):
         if list_subj is not None and _LIST_MARK.match(s.text) and _list_item(ctx, s, list_subj):
             carry, prev = None, s
             continue
+        if list_verb is not None and _LIST_MARK.match(s.text):
+            _list_verb_item(ctx, s, list_verb)
+            carry, prev = None, s
+            continue
+        list_verb = None
         list_subj = _list_subject(ctx, s)
+        if list_subj is None and s.text.rstrip().endswith(":"):
+            list_verb = _list_verb_head(ctx, s)
+            if list_verb is not None:
+                carry, prev = None, s
+                continue
         if h:
             carry, prev = None, s
             continue
+        t = _strip_prefix(s.text).lstrip()
         if prev is not None and _paragraph_break(ctx, prev, s):
+            # 'the Tánaiste said:' + a quoted paragraph: the quote is the speaker's own words
+            quote_of = None
+            if t[:1] in ("“", '"') and prev.text.rstrip().endswith(":"):
+                quote_of = _colon_speaker(ctx, prev)
             carry = None
             pending = []
         prev = s
-        t = _strip_prefix(s.text).lstrip()
+        ctx.cur_sentence = s.index
+        if quote_of is not None:
+            qa, qb = _trim_quotes(ctx.doc.source, s.start + (len(s.text) - len(t)), s.end)
+            if qb > qa:
+                _process_content(ctx, s, quote_of, "speech", "say", qa, qb)
+            carry = quote_of
+            if re.search(r"[”\"]\s*$", t):
+                quote_of = None
+            continue
         if t[:1] in ("“", '"') and not re.search(r"[”\"]", t[1:]):
             # '“We have chosen dialogue. The Aegean should be ...,” Arslan said.': the opening
             # sentence of a multi-sentence quote waits for the speaker named after it
@@ -1675,6 +1836,62 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
         pending = []
     for q in pending:
         _analyse_sentence(ctx, q, None)
+
+
+_LIST_VERB_TAIL = re.compile(
+    r"\s*(?:to|that|on|upon|the following|as follows|(?:the\s+)?following\s+\w+)?\s*:?\s*$"
+)
+
+
+def _list_verb_head(ctx: _Ctx, s: Sentence) -> _SV | None:
+    """'At the end of the meeting, the two leaders agreed to:': a verb whose content is the
+    bullet list that follows."""
+    src = ctx.doc.source
+    a = s.start + (len(s.text) - len(_strip_prefix(s.text)))
+    b = s.end
+    a = _skip_openers(ctx, a, b)
+    sv = _subject_verb(ctx, a, b)
+    if sv is None or sv.kind in ("narr", "discuss", "background", "should"):
+        return None
+    if not _LIST_VERB_TAIL.fullmatch(src, sv.verb_end, b):
+        return None
+    return sv
+
+
+def _list_verb_item(ctx: _Ctx, s: Sentence, sv: _SV) -> None:
+    src = ctx.doc.source
+    stripped = _strip_prefix(s.text)
+    m = _LIST_MARK.match(stripped)
+    a = s.start + (len(s.text) - len(stripped)) + (m.end() if m else 0)
+    b = s.end
+    while True:
+        while b > a and src[b - 1] in " .;:,":
+            b -= 1
+        if src[a:b].endswith((" and", " or")):
+            b -= 3 if src[a:b].endswith(" or") else 4
+            continue
+        break
+    if b <= a:
+        return
+    _process_main(ctx, s, _SV(sv.speakers, a, a, a, sv.lemma, sv.kind), b)
+
+
+def _colon_speaker(ctx: _Ctx, s: Sentence) -> set[str] | None:
+    """'Speaking after the call, the Tánaiste said:': the one speaker of the quote that follows."""
+    src = ctx.doc.source
+    b = s.end
+    while b > s.start and src[b - 1] in " :":
+        b -= 1
+    a = s.start
+    m = re.match(r"(?:Speaking|Commenting|Writing)\b[^,;:]{0,80},\s*", src[a:b])
+    if m:
+        a += m.end()
+    a = _skip_openers(ctx, a, b)
+    sv = _subject_verb(ctx, a, b)
+    if sv is None or sv.kind != "speech" or sv.verb_end < b - 12:
+        return None
+    sp = {c for c in sv.speakers if c != JOINT}
+    return sp if len(sp) == 1 and JOINT not in sv.speakers else None
 
 
 _LIST_HEAD = re.compile(r"^\s*([A-Z][^:;,.]{1,80}?)\s*(?:have|has|will|)\s*:\s*$")
@@ -1882,6 +2099,12 @@ _VISITOR_NP = re.compile(
 def _courtesy_opener(ctx: _Ctx, first: str, opener: str) -> bool:
     """'Welcoming the Vietnamese delegation, ...': greeting the visitor; 'Recalling the
     Partnership established in 2013, ...': a reference to history. Neither is a statement."""
+    if first == "welcoming" and re.fullmatch(
+        r"(?:the|his|her|their|our)\s+(?:visiting\s+|high-level\s+)?"
+        r"(?:delegation|delegations|guest|guests|visitor|visitors|counterpart)",
+        opener,
+    ):
+        return True  # "Welcoming the delegation, ..."
     if first == "welcoming" and _VISITOR_NP.fullmatch(opener):
         codes = _resolve_np(ctx, opener)
         return bool(codes) and (JOINT in codes or bool(codes & set(ctx.participants)))
@@ -1920,7 +2143,8 @@ def _trailing_speaker(
                 after = after[4:]
                 te += 4
             tail = re.match(
-                r"^,?\s*(adding|noting|stressing|saying|expressing|underlining|"
+                r"^(?:\s+in (?:a|an|the|his|her|their) [\w ]{1,30}?(?=,))?"
+                r",?\s*(adding|noting|stressing|saying|expressing|underlining|"
                 r"emphasi[sz]ing|reiterating|calling|urging|pointing out|"
                 r"highlighting|stating)\b\s*(?:that\s+)?",
                 after,
@@ -1935,6 +2159,16 @@ def _trailing_speaker(
             if not rest_ok:
                 break
             codes = _resolve_np(ctx, subj)
+            if (
+                not codes
+                and ctx.last_single
+                and ctx.last_at == s.index - 1
+                and _ROLE_SPEAKER.fullmatch(subj)
+                and not _paragraph_break(ctx, ctx.doc.sentences[s.index - 1], s)
+            ):
+                # 'Ethiopia rejected the statement. "...," foreign ministry spokesman Getachew
+                # Alemu said': a spokesperson of no named state speaks for the state just named
+                codes = {ctx.last_single}
             if not codes:
                 if (
                     re.fullmatch(r"[A-ZÀ-Þ][\w'’.-]*(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3}", subj)
@@ -1960,6 +2194,14 @@ def _trailing_speaker(
             _set_last(ctx, codes)
             return codes if JOINT not in codes else {JOINT}
     return _UNHANDLED
+
+
+_ROLE_SPEAKER = re.compile(
+    r"(?:(?:the|a|an|its|their)\s+)?(?:[Ff]oreign\s+|[Dd]efen[cs]e\s+)?"
+    r"(?:[Mm]inistry\s+|[Gg]overnment\s+|[Pp]residential\s+|[Ff]oreign [Oo]ffice\s+)?"
+    r"(?:spokes(?:man|woman|person)|Spokes(?:man|woman|person)|official)"
+    r"(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,3}"
+)
 
 
 # '"...," X told reporters after the meeting': the audience and setting of the quoted speech
@@ -1988,6 +2230,7 @@ _ACCORDING = re.compile(r"According to\s+((?:the\s+)?[A-ZÀ-Þ][^,;:]{1,60}?),\s
 def _set_last(ctx: _Ctx, codes: set[str]) -> None:
     if len(codes) == 1 and JOINT not in codes:
         ctx.last_single = next(iter(codes))
+        ctx.last_at = ctx.cur_sentence
 
 
 def _learn_gender(ctx: _Ctx, codes: set[str], text: str) -> None:
@@ -2016,9 +2259,26 @@ def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
     _set_last(ctx, sv.speakers)
     start = sv.verb_end
     if sv.kind in ("speech",) or (sv.kind == "hope"):
-        m = _THAT.match(src[start:b]) or _OBJECT_THAT.match(src[start:b])
+        m = (
+            _THAT.match(src[start:b])
+            or _OBJECT_THAT.match(src[start:b])
+            or (_SETTING_THAT.match(src[start:b]) if sv.kind == "speech" else None)
+        )
         if m:
             start += m.end()
+    if sv.kind == "speech" and JOINT not in sv.speakers:
+        # "a UN spokesperson said the UN chief encouraged both governments to ...": the
+        # reported clause has its own verb and the same speaker
+        inner = _subject_verb(ctx, start, b)
+        if (
+            inner is not None
+            and inner.speakers == sv.speakers
+            and inner.kind in ("request", "call")
+            and inner.verb_start - start < 60
+            and _content_request(ctx, src[start:b], _expand(ctx, sv.speakers), "speech") is None
+        ):
+            _process_main(ctx, s, inner, b)
+            return sv.speakers
     # evidence for non-speech verbs includes the verb
     _split_and_emit(
         ctx,
@@ -2034,6 +2294,13 @@ def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
     if sv.kind == "speech":
         return sv.speakers
     return None if sv.kind in ("narr", "discuss") else _carry_for(sv)
+
+
+# "said after talks with Sudan's ... Idris, that Egypt would ...": the setting before "that"
+_SETTING_THAT = re.compile(
+    r"\s*(?:after|following|during|at|before|ahead of|on the sidelines of)\s+"
+    r"[^\"“”;:]{3,160}?,?\s+that\s+"
+)
 
 
 _YEAR = re.compile(r"\b(?:in|since)\s+((?:19|20)\d\d)\b")
@@ -2057,6 +2324,19 @@ _NEW_CLAUSE = re.compile(
     r"(?:(?:a|an|the|this|that|these|those|such|any|no|its|their|our)\s+"
     r"(?:(?!(?:and|or|to|that|which|who)\b)[\w'’-]+\s+){0,6}?|there\s+|it\s+)"
     r"(?:would|will|is|are|was|were|remains?|can|could|must|may|might)\s+(?!be\s+\w+ed\b)"
+)
+
+
+# '"We are not against X, but we demand that ...": a second statement in quoted speech
+_PRONOUN_CLAUSE = re.compile(
+    r"(?:we|I)\s+(?:also\s+|strongly\s+|firmly\s+)?(?:demand|urge|ask|call on|insist|expect|"
+    r"want|will|would|cannot|can\s*not|do not|don't|won't|must|believe|hope|reject|oppose)\b"
+)
+# "we demand that Addis Ababa share ...": a demand on another party inside quoted speech
+_QUOTED_DEMAND = re.compile(
+    r"\s*(?:[Ww]e|I)\s+(?:also\s+|strongly\s+|firmly\s+)?(?:demand|urge|ask|call on|insist|"
+    r"expect|want)\s+(?:that\s+)?(?!(?:to|that)\b)((?:\S+\s+){0,4}?\S+)\s+(?:to\s+)?"
+    r"(?!be\b)[a-z]"
 )
 
 
@@ -2093,7 +2373,11 @@ def _split_points(
             kind == "speech"
             and m.group().startswith(",")
             and ("and" in m.group() or "but" in m.group())
-            and _NEW_CLAUSE.match(src, nxt, b)
+            and (
+                _NEW_CLAUSE.match(src, nxt, b)
+                or ("but" in m.group() and _PRONOUN_CLAUSE.match(src, nxt, b))
+                or _QUOTED_DEMAND.match(src, nxt, b)
+            )
         ):
             out.append((cut, nxt, None, "object"))  # reported speech: a second statement
             continue
@@ -2333,6 +2617,12 @@ def _emit_clause(
         if target and (JOINT in target or set(target_codes) - set(spk)):
             category, fk = "request", "ask"
             to = tuple(c for c in target_codes if c not in spk) or _others(ctx, spk)
+        elif m and not target and _GENERIC_ADDRESSEE.fullmatch(m.group(1).strip()):
+            # "hoped that the international community would ease sanctions": a hope placed on
+            # everyone else is a request
+            category, fk = "request", "ask"
+            named = [c for _s, _e, c, k in _country_spans(content[m.end() :]) if k != "weak"]
+            to = tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
         if joint and category == "position":
             category, fk = "agreement", "shared_view"
     elif kind == "commit":
@@ -2419,6 +2709,12 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
         if not codes and _GENERIC_ADDRESSEE.fullmatch(np):
             named = [c for _s, _e, c, k in _country_spans(content) if k != "weak"]
             return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
+    m = _QUOTED_DEMAND.match(content)
+    if m:
+        codes = _resolve_np(ctx, m.group(1))
+        exp = _expand(ctx, codes) if codes else ()
+        if codes and JOINT not in codes and set(exp) - set(spk):
+            return tuple(c for c in exp if c not in spk)
     m = _HOPE_THAT.search(content)
     if m and m.start() < 40:
         rest = content[m.end() :]
@@ -2431,6 +2727,10 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
             exp = _expand(ctx, codes) if codes else ()
             if codes and (JOINT in codes or set(exp) - set(spk)):
                 return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
+            if not codes and _GENERIC_ADDRESSEE.fullmatch(mm.group(1).strip()):
+                # "hoped that the international community would ease sanctions"
+                named = [c for _s, _e, c, k in _country_spans(rest) if k != "weak"]
+                return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
     m = _NEED_FOR.search(content)
     if m and m.start() < 30:
         rest = content[m.end() : m.end() + 80]
@@ -2443,6 +2743,12 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
             if codes and (JOINT in codes or set(exp) - set(spk)):
                 return tuple(c for c in exp if c not in spk) or _others(ctx, spk)
     return None
+
+
+_INSTRUMENT = re.compile(
+    r"\b(?:memorand(?:um|a)|mou|mous|agreements?|notes|treaty|treaties|protocols?|"
+    r"conventions?|letters? of intent|joint declaration|joint statement|accords?)\b"
+)
 
 
 def _unattributed(
@@ -2469,6 +2775,15 @@ def _unattributed(
         )
         start = a + m.end() if m and "signed" not in low else a
         _split_and_emit(ctx, s, {JOINT}, kind, lemma, start, b)
+        return None
+    if _INSTRUMENT.search(low) and re.search(
+        r"\b(?:was|were|has been|have been)\s+(?:exchanged|concluded|initialled|initialed|"
+        r"adopted|inked)\b",
+        low,
+    ):
+        # "the Exchange of Notes ... and a Memorandum of Cooperation ... were exchanged": a
+        # signed instrument in the passive
+        _split_and_emit(ctx, s, {JOINT}, "agree", "sign", a, b)
         return None
     if carry:
         if _is_narration(text) and not _SHOULD_RE.search(low):
