@@ -523,3 +523,56 @@ def test_surname_state_needs_a_role_noun() -> None:
     assert _surname_state(_Ctx(doc), "Moyo") is None
     doc = parse_document("He met Zimbabwe's ruling party chief, General Tendai Moyo, in Harare.")
     assert _surname_state(_Ctx(doc), "Moyo") == "ZWE"
+
+
+def test_request_forms() -> None:
+    s = _run("24-request-forms.txt")
+    assert _participants(s) == {"NOR", "CHL"}
+    assert _has(s, "request", {"NOR"}, "sought Chile's support")
+    assert _has(s, "request", {"NOR"}, "asked for Chile's backing")
+    # passive: the subject is asked, the other participant asks
+    assert _has(s, "request", {"NOR"}, "Van Klaveren was urged to consider")
+    assert _has(s, "request", {"CHL"}, "looked forward to Norway opening a trade office")
+    assert _has(s, "request", {"CHL"}, "invited Eide to visit Santiago")
+    assert _has(s, "request", {"NOR"}, "encouraged Chile to ratify")
+    assert _has(s, "request", {"NOR"}, "pressed Argentina to release")
+    assert _has(s, "request", {"NOR"}, "appealed to Peru to share data")
+    assert _has(s, "request", {"CHL"}, "the need for Norway to ease visa rules")
+    assert _has(s, "agreement", {"NOR", "CHL"}, "agreed to meet again in 2026")
+    urged = [r for r in s.requests if "was urged" in r.evidence[0].text]
+    assert urged and [p.country for p in s.parties if p.id in urged[0].to] == ["CHL"]
+
+
+def test_first_person_release() -> None:
+    s = _run("25-first-person-and-appositions.txt")
+    assert _participants(s) == {"NOR", "SWE"}
+    assert _has(s, "position", {"NOR"}, "conveyed Norway's support")
+    # "we" in a leader's first-person release is both leaders
+    assert _has(s, "agreement", {"NOR", "SWE"}, "shared our concern over the security situation")
+    assert _has(s, "position", {"NOR"}, "look forward to welcoming Prime Minister Kristersson")
+    assert _has(s, "request", {"NOR"}, "look forward to Prime Minister Kristersson visiting")
+
+
+def test_split_names_appositions_and_joint_calls_on_third_parties() -> None:
+    s = _run("26-split-names-preambles.txt")
+    assert _participants(s) == {"BGD", "THA"}
+    names = {p.country: p.name for p in s.parties}
+    assert names["BGD"] == "Md. Karim Uddin"  # a name cut by the segmenter at "Md."
+    assert names["THA"] == "Somchai Rattanakul"  # untitled name + titled apposition
+    assert _absent(s, "warm greetings")  # a pleasantry
+    assert _has(s, "request", {"BGD"}, "urged Thailand to ease visa rules")  # "the Foreign Adviser"
+    assert _has(s, "position", {"THA"}, "Thailand was reviewing its visa policy")  # informed that
+    assert any(
+        c == "request" and "the Myanmar authorities must release" in ev for c, _sp, ev in _items(s)
+    )
+    assert _has(s, "position", {"THA"}, "the value of dialogue")  # ", while" splits speakers
+    assert _has(s, "request", {"BGD"}, "the Arakan Front must stop attacks")
+
+
+def test_joint_communique_preamble() -> None:
+    s = _run("27-joint-preamble.txt")
+    both = {"URY", "PRY"}
+    assert _participants(s) == both
+    assert _has(s, "agreement", both, "Recognizing the historic friendship between the two peoples")
+    assert _has(s, "agreement", both, "Reaffirming their commitment to the principles")
+    assert _has(s, "agreement", both, "agreed to establish a joint commission")

@@ -430,6 +430,7 @@ _NEED_NP_TO = re.compile(
     r"\s+to\s+(?!be\b)[a-z]",
     re.I,
 )
+_ACTOR_NP = re.compile(r"(?:the\s+)?[A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ][\w'’-]+){0,2}")
 _NEED_FOR = re.compile(r"\bthe need for\s+")
 _GENERIC_ADDRESSEE = re.compile(
     r"(?:the\s+)?(?:international community|world community|global community|"
@@ -445,7 +446,7 @@ _OBJECT_THAT = re.compile(
     r"(?:[A-Z][\w.'’-]*|him|her|them|counterpart|side|leaders?|delegation)\s+that\s+"
 )
 _SPLIT = re.compile(
-    r",?\s+and\s+(?=\S)|,\s+but\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
+    r",?\s+and\s+(?=\S)|,\s+but\s+(?=\S)|,\s+(?:while|whereas)\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
     r"underscoring|emphasi[sz]ing|reiterating|calling|urging|pointing out|highlighting|"
     r"welcoming|stating|reaffirming|hoping)\b)|;\s+"
 )
@@ -613,6 +614,7 @@ class _Ctx:
     surnames: dict[str, str] = field(default_factory=dict)  # bare surname -> code (cache)
     cur_sentence: int = -1  # the sentence being analysed
     last_at: int = -2  # the sentence where last_single was set
+    first_person: bool = False  # "Today I spoke with ...": the issuer's official writes as "I"
 
 
 def _tokens(text: str, base: int = 0) -> list[tuple[int, int, str]]:
@@ -714,6 +716,7 @@ def _heading_verb(w: str) -> bool:
     return bool(f) and not f[2] and low[-1:] in "sd"
 
 
+_NAME_ABBR_END = re.compile(r"(?:^|\s)[A-Z][a-z]{0,2}\.$")
 _POST_NOMINALS = frozenset("TD MP MEP MLA MSP MHA KC QC OBE CBE MBE KBE GCMG PC".split())
 
 
@@ -871,6 +874,18 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                         and items[b - 1][2] in ("and", "of", "for")
                         and items[b + 1][3] == "T"
                     )
+                    or (
+                        # "Minister of Foreign Affairs and Human Mobility of the Republic of
+                        # Ecuador, Gabriela Sommerfeld": a two-word portfolio after "and"
+                        items[b][3] == "N"
+                        and b > 1
+                        and (
+                            items[b - 1][2] in ("and", "of", "for")
+                            or (items[b - 1][3] == "N" and items[b - 2][2] in ("and", "of", "for"))
+                        )
+                        and items[b + 1][3] in ("N", "K")
+                        and any(items[q][3] == "H" for q in range(max(0, b - 8), b))
+                    )
                 ):
                     saw_head = saw_head or items[b][3] == "H"
                     b -= 1
@@ -895,6 +910,22 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                 ):
                     ok, code = True, cc
                     title_start = items[b + 1][0]
+        if not ok and j - k >= 2 and j + 1 < n and items[j][2] == "," and items[j + 1][3] in (
+            "H",
+            "T",
+        ):
+            # "received Mihai Popșoi, Deputy Prime Minister and Minister of Foreign Affairs of
+            # the Republic of Moldova": an untitled name with a titled apposition naming a state
+            q = j + 1
+            saw_head = False
+            while q < n and q < j + 18 and (
+                items[q][3] in ("H", "T", "K", "C") or (saw_head and items[q][3] == "N")
+            ):
+                saw_head = saw_head or items[q][3] == "H"
+                if items[q][3] == "C":
+                    ok = saw_head
+                    break
+                q += 1
         if ok:
             name = text[name_toks[0][0] : name_toks[-1][1]]
             name = _strip_tok(name) if name.endswith(("'s", "’s")) else name
@@ -944,7 +975,7 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
 
 
 def _clean_title(title: str) -> str | None:
-    t = re.sub(r"^(?:the|The)\s+", "", title)
+    t = re.sub(r"^(?:(?:and|or)\s+)?(?:the|The)\s+", "", title)
     t = re.sub(r"^(?:His|Her)\s+(?:Royal\s+)?(?:Highness|Majesty|Excellency)\s+", "", t)
     spans = _country_spans(t)
     if spans:
@@ -956,6 +987,7 @@ def _clean_title(title: str) -> str | None:
     t = re.sub(r"(?:^|\s+)(?:Dr|Mr|Mrs|Ms|Prof|H\.E|the Honou?rable|Honou?rable)\.?$", "", t)
     t = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Prof|H\.E)\.?$", "", t).strip(" ,")
     t = re.sub(r"(?:\s+(?:the|Senator|Rt\.?|Right|Hon\.?|Honou?rable|Dr\.?|Mr\.?|Ms\.?))+$", "", t)
+    t = re.sub(r"\s+of\s*$", "", t)
     return t.strip(" ,") or None
 
 
@@ -1003,10 +1035,18 @@ def _summarize(doc: Document, warnings: list[str]) -> ReadoutSummary:
     first_text = " ".join(s.text for s in sents[:3])
     ctx.joint_doc = bool(_JOINT_DOC.search(head_text) or _JOINT_DOC.search(first_text[:300]))
     _find_participants(ctx, headings)
+    if ctx.issuer in ctx.participants and ctx.narration_index is not None:
+        ctx.first_person = bool(_FIRST_PERSON.search(sents[ctx.narration_index].text))
     _find_items(ctx, headings)
     _find_third_parties(ctx, headings)
     event = _event(ctx, headings)
     return _build(ctx, event, headings)
+
+
+_FIRST_PERSON = re.compile(
+    r"(?<![\"“‘'])(?:^|\s)I\s+(?:have\s+|had\s+|just\s+|also\s+|today\s+)?(?:spoke|met|held|had|"
+    r"received|welcomed|hosted|called|talked|telephoned|phoned)\b"
+)
 
 
 def _is_heading(doc: Document, s: Sentence) -> bool:
@@ -1064,11 +1104,29 @@ def _find_participants(ctx: _Ctx, headings: list[bool]) -> None:
     ctx.narration_index = narr.index if narr else None
     # persons everywhere (for surnames), participants from the narration sentence
     all_persons: list[tuple[Sentence, _Person]] = []
+    prev_s: Sentence | None = None
     for s in sents:
         text = _strip_prefix(s.text)
         off = s.start + (len(s.text) - len(text))
-        for p in _persons(text, off):
+        found = _persons(text, off)
+        if (
+            prev_s is not None
+            and _NAME_ABBR_END.search(prev_s.text)
+            and s.start - prev_s.end <= 2
+            and "\n" not in doc.source[prev_s.end : s.start]
+            and s.text[:1].isupper()
+        ):
+            # "Foreign Adviser Md. | Touhid Hossain held ...": the segmenter cut a name at an
+            # abbreviated given name; read the titled name across the cut
+            joined = [p for p in _persons(doc.source[prev_s.start : s.end], prev_s.start)
+                      if p.start < s.start < p.end]
+            if joined:
+                cut = min(p.start for p in joined)
+                all_persons = [(q, p) for q, p in all_persons if q is not prev_s or p.end < cut]
+                found = joined + [p for p in found if p.start >= max(p.end for p in joined)]
+        for p in found:
             all_persons.append((s, p))
+        prev_s = s
     unknown: list[_Person] = []
     if narr is not None:
         narr_idx = {narr.index}
@@ -1337,8 +1395,15 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
     words = low.replace("’", "'").split()
     if not words:
         return set()
+    if ctx.first_person and low in ("i", "me", "myself"):
+        return {ctx.issuer} if ctx.issuer else set()
     if low in ("they", "we", "both", "both of them", "the two", "the three", "each other"):
-        if low == "we" and not ctx.joint_doc and ctx.issuer in ctx.participants:
+        if (
+            low == "we"
+            and not ctx.joint_doc
+            and not ctx.first_person
+            and ctx.issuer in ctx.participants
+        ):
             return {ctx.issuer} if ctx.issuer else set()
         return {JOINT}
     if low in ("he", "she"):
@@ -1586,6 +1651,11 @@ def _verb_at(toks: list[tuple[int, int, str]], i: int) -> tuple[str, str, bool, 
         return None
     if lemma == "hold":
         return ("hold", "narr", base, j)
+    if lemma in ("inform", "brief", "update") and (
+        nxt == "that" or (nxt2 == "that" and nxt in ("him", "her", "them", "counterpart"))
+    ):
+        # "Mr. Hasan informed that Malaysia was reviewing ...": reported content, not a topic
+        return (lemma, "speech", base, j)
     if lemma == "explain" and nxt != "that":
         return ("explain", "discuss", base, j)
     if lemma in ("propose", "suggest", "recommend") and nxt not in ("that", "to"):
@@ -1626,6 +1696,12 @@ class _SV:
     verb_end: int  # source offset after the verb group
     lemma: str
     kind: str
+    target: tuple[str, ...] = ()  # the passive subject asked to act ("X was urged to ...")
+
+
+_PASSIVE_REQUEST = frozenset(
+    "urged asked requested encouraged invited pressed called implored exhorted".split()
+)
 
 
 def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | None:
@@ -1655,6 +1731,26 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
             if not codes:
                 return None
             return _SV(codes, a, s, s, "should", "should")
+        if i > 0 and lw in ("was", "were") and i + 2 < len(toks):
+            # "Van Klaveren was urged to consider ...": the party asked is the subject; the
+            # asking party is the one other participant
+            k = i + 1
+            if toks[k][2].lower() in ("also", "further", "again", "strongly"):
+                k += 1
+            part = toks[k][2].lower() if k < len(toks) else ""
+            nxt = [t[2].lower() for t in toks[k + 1 : k + 3]]
+            if part in _PASSIVE_REQUEST and (
+                nxt[:1] == ["to"] or (part == "called" and nxt[:1] in (["on"], ["upon"])
+                                      and nxt[1:2] == ["to"])
+            ):
+                subj = _trim_subject(src[a:s])
+                codes = _resolve_np(ctx, subj) if subj else set()
+                exp = _expand(ctx, codes) if codes and JOINT not in codes else ()
+                others = [c for c in ctx.participants if c not in exp]
+                if len(exp) == 1 and exp[0] in ctx.participants and len(others) == 1:
+                    vend = toks[k + 1][1] if part == "called" else toks[k][1]
+                    return _SV({others[0]}, a, a, vend, "urge", "request", exp)
+            return None
         v = _verb_at(toks, i) if i > 0 and w[:1].islower() else None
         if v is not None and toks[i - 1][2].lower() == "and":
             return None
@@ -1671,6 +1767,7 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
                 and JOINT not in codes
                 and len(codes) < 2
                 and subj.lower() not in ("we", "they")
+                and not (subj == "I" and ctx.first_person)
                 and not subj.lower().endswith("s")
             ):
                 return None  # "The call ...": a base form after a singular subject is no verb
@@ -1797,6 +1894,21 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
             if list_verb is not None:
                 carry, prev = None, s
                 continue
+        t = _strip_prefix(s.text).lstrip()
+        if ctx.joint_doc and _PREAMBLE.match(t) and t.rstrip().endswith(","):
+            # a joint text's preamble paragraph ("Recognizing the historic ties ...,",
+            # "Reaffirming the principles of ...,"): a view all signatories share
+            pa = s.start + (len(s.text) - len(t))
+            pb = s.end
+            while pb > pa and ctx.doc.source[pb - 1] in " ,;":
+                pb -= 1
+            span = clause_span(ctx.doc, pa, pb)
+            if span.sentence == s.index and len(ctx.participants) >= 2:
+                ctx.items.append(
+                    _Item("agreement", _all(ctx), (), span.start, span.end, "shared_view")
+                )
+            carry, prev = None, s
+            continue
         if h:
             carry, prev = None, s
             continue
@@ -1838,6 +1950,10 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
         _analyse_sentence(ctx, q, None)
 
 
+_PREAMBLE = re.compile(
+    r"(?:[A-Z][a-z]+ing|(?:Deeply\s+)?(?:Convinced|Concerned|Determined|Mindful|Aware|Guided|"
+    r"Committed|Conscious|Encouraged|Inspired))\s+(?:that\s+|of\s+|by\s+|to\s+)?[a-z]"
+)
 _LIST_VERB_TAIL = re.compile(
     r"\s*(?:to|that|on|upon|the following|as follows|(?:the\s+)?following\s+\w+)?\s*:?\s*$"
 )
@@ -2255,6 +2371,21 @@ def _process_main(ctx: _Ctx, s: Sentence, sv: _SV, b: int) -> set[str] | None:
         return None
     if sv.lemma in ("sign", "agree", "conclude") and _past_year(ctx, src[sv.verb_end : b]):
         return None  # "Poland signed a framework agreement with Korea in 2022": background
+    if sv.target:
+        _emit_clause(
+            ctx,
+            s,
+            sv.speakers,
+            sv.kind,
+            sv.lemma,
+            sv.verb_end,
+            b,
+            verb_start=sv.verb_start,
+            subj_start=sv.subj_start,
+            target=sv.target,
+        )
+        _set_last(ctx, set(sv.target))
+        return None
     _learn_gender(ctx, sv.speakers, src[sv.verb_end : sv.verb_end + 20])
     _set_last(ctx, sv.speakers)
     start = sv.verb_end
@@ -2414,8 +2545,14 @@ def _split_points(
                     (cut, nxt, _SV(set(), nxt, toks[k][0], toks[v[3] - 1][1], v[0], v[1]), None)
                 )
                 continue
-        if m.group().strip().startswith(";") or "and" in m.group():
+        if m.group().strip().startswith(";") or "and" in m.group() or "while" in m.group() or (
+            "whereas" in m.group()
+        ):
             sv = _subject_verb(ctx, nxt, b, content=True)
+            if sv is not None and ("while" in m.group() or "whereas" in m.group()) and (
+                sv.kind in ("should",) or not sv.speakers
+            ):
+                continue  # ", while the talks should ...": only a new party speaker splits
             if sv is None or sv.kind in ("narr", "background"):
                 continue  # "X and Y held a call, charting ..." stays one clause
             seg = src[max(a, out[-1][1] if out else a) : cut]
@@ -2532,6 +2669,7 @@ def _emit_clause(
     *,
     verb_start: int | None = None,
     subj_start: int | None = None,
+    target: tuple[str, ...] = (),
 ) -> None:
     src = ctx.doc.source
     if kind in ("narr", "discuss", "background"):
@@ -2571,6 +2709,10 @@ def _emit_clause(
         or not re.search(r"\bto\s+(?!lunch|dinner|breakfast|the\b|a\b)[a-z]+", content[:160])
     ):
         return  # a courtesy call ("called on and was hosted to lunch by ...")
+    if kind == "stance" and _GREETINGS.match(low_content := content.lower()) and not re.search(
+        r"\b(?:and|but)\s+(?:\w+\s+){0,3}(?:that|to)\b", low_content
+    ):
+        return  # "conveyed the warm greetings of X to Y": a pleasantry, not a stance
     if lemma == "welcome" and _welcome_visitor(ctx, content):
         return  # "X welcomed Minister Y to the Pentagon": hosting, not a stance
     spk = _expand(ctx, speakers)
@@ -2601,7 +2743,7 @@ def _emit_clause(
             if lemma in ("urge", "press", "call on", "exhort", "calling", "urging")
             else ("demand" if lemma in ("demand", "insist") else "ask")
         )
-        to = _addressees(ctx, content, spk)
+        to = target or _addressees(ctx, content, spk)
     elif kind == "hope":
         m = (
             None
@@ -2631,8 +2773,21 @@ def _emit_clause(
     else:  # speech / stance
         if joint:
             category, fk = "agreement", "shared_view"
+            req = _content_request(ctx, content, spk, kind)
+            if (
+                req
+                and not set(req) & set(ctx.participants)
+                and not re.search(
+                    r"\b(?:should|must|ought to|needs? to|ha(?:s|ve) to)\s+(?:not\s+)?be\b", low
+                )
+            ):
+                # "Both sides underscored that the Myanmar authorities must ensure ...": a call
+                # made together on a third party is a joint request
+                category, to, fk = "request", req, "ask"
         else:
             req = _content_request(ctx, content, spk, kind)
+            if req is None and lemma.startswith("look"):
+                req = _look_forward_request(ctx, content, spk)
             if req is not None:
                 category, to, fk = "request", req, "ask"
     if joint and category == "position":
@@ -2648,6 +2803,31 @@ def _emit_clause(
     ctx.items.append(_Item(category, spk, tuple(to), span.start, span.end, fk))
 
 
+_LOOK_FORWARD_TO = re.compile(
+    r"\s*(?:forward\s+)?(?:to\s+)?((?:the\s+)?[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:of\s+)?[A-ZÀ-Þ][\w'’.-]*){0,4}|"
+    r"(?:his|her|their|its)\s+counterpart|the\s+(?:other|\w+)\s+side)\s+(?:\w+ly\s+)?"
+    r"(?!being\b)[a-z]{2,}ing\b"
+)
+
+
+def _look_forward_request(ctx: _Ctx, content: str, spk: tuple[str, ...]) -> tuple | None:
+    """'looked forward to Norway opening a trade office': an action wanted from another party
+    (but 'looked forward to welcoming X' is the speaker's own plan)."""
+    m = _LOOK_FORWARD_TO.match(content)
+    if not m:
+        return None
+    codes = _resolve_np(ctx, m.group(1))
+    if not codes or JOINT in codes:
+        return None
+    out = tuple(c for c in _expand(ctx, codes) if c not in spk)
+    return out or None
+
+
+_GREETINGS = re.compile(
+    r"(?:the\s+|his\s+|her\s+|their\s+|its\s+)?(?:(?:warm|warmest|cordial|best|kind|kindest|"
+    r"fraternal|sincere|personal|friendly|heartfelt)\s+(?:and\s+)?)*(?:greetings|regards|"
+    r"salutations)\b"
+)
 _WELCOME_TO = re.compile(
     r"((?:(?:[A-ZÀ-Þ][\w.'’-]*|of|the|his|her|their|and|counterpart|delegation)\s+){1,14}?)"
     r"to\s+(?:the\s+)?[A-ZÀ-Þ]"
@@ -2698,6 +2878,15 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
             # "the international community must stop X": a call on everyone, X's rivals included
             named = [c for _s, _e, c, k in _country_spans(content[m.end() :]) if k != "weak"]
             return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
+        elif (
+            subj
+            and _ACTOR_NP.fullmatch(subj)
+            and subj.split()[-1] not in _CAP_STOP
+            and subj.split()[-1] not in _TITLE_WORDS
+            and not re.match(r"\s*(?:not\s+)?(?:be|have\s+been)\b", content[m.end() :])
+        ):
+            # "the Taliban must lift restrictions ...": a named actor that is no state of ours
+            return ()
     m = _NEED_NP_TO.match(content)
     if m:
         # "We need both parties to show flexibility": an action wanted from another party
