@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared
 
-.PHONY: demo test lint fmt schema bench eval clean help
+.PHONY: demo test lint fmt schema bench eval eval-local record-cassettes clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +38,13 @@ eval: $(VENV)/.runtime  ## score the offline engine on the development set
 bench: $(VENV)/.dev  ## speed and quality numbers (offline engine, batch, LLM overhead)
 	$(PY) benchmarks/offline_bench.py --shared $(SHARED)
 	$(PY) benchmarks/batch_bench.py
+	$(PY) benchmarks/llm_overhead.py
+
+eval-local: $(VENV)/.dev  ## score the LLM engine on the development set with a local Qwen model (slow, dev-only)
+	$(PY) scripts/eval-local
+
+record-cassettes: $(VENV)/.dev  ## re-record cassettes against a local llama-server (slow, dev-only)
+	$(PY) scripts/record-cassettes
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
