@@ -2,7 +2,8 @@
 
 This is a benchmark tool, not a model: it answers every `POST /v1/chat/completions` after a
 fixed delay with a schema-valid JSON answer built mechanically from the request (the sentence
-count the prompt announces, the parties listed under "parties detected"), so that what is
+count the prompt announces, the parties listed under "parties detected", and for a review
+prompt a "keep" for every draft item its schema requires), so that what is
 measured is how well a client overlaps requests, not what a model says.
 
     python benchmarks/fixed_latency_server.py --latency 0.5 [--port 0]
@@ -83,7 +84,7 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
         agreements.append(
             {"sentences": [n], "parties": ids, "kind": "shared_view", "summary": "They agreed."}
         )
-    return {
+    answer: dict[str, Any] = {
         "headline": "Benchmark answer",
         "event": "call",
         "parties": parties,
@@ -91,6 +92,13 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
         "requests": [],
         "agreements": agreements,
     }
+    # A review prompt (v2): keep every draft item the schema requires a decision for.
+    schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+    draft_ids = (schema.get("$defs") or {}).get("DraftReview", {}).get("required")
+    if isinstance(draft_ids, list):
+        answer["review"] = {d: {"decision": "keep", "summary": "Kept."} for d in draft_ids}
+        answer["missing"] = []
+    return answer
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -73,6 +73,8 @@ class PromptTemplate:
     user: str
     examples: tuple[Mapping[str, Any], ...] = ()
     path: Path | None = field(default=None, compare=False)
+    mode: str = "summarize"
+    """`summarize` (the model finds the items) or `review` (it reviews the offline draft)."""
 
     def _system(self, **variables: Any) -> str:
         return _compile(self.system).render(**variables).strip()
@@ -119,6 +121,9 @@ def _read_template(path: Path) -> PromptTemplate:
         if "input" not in ex or "output" not in ex:
             raise ConfigError(f"prompt template {path.name}: example {n} needs input and output")
         json.loads(ex["output"])  # an example answer must be valid JSON
+    mode = str(data.get("mode", "summarize"))
+    if mode not in ("summarize", "review"):
+        raise ConfigError(f"prompt template {path.name}: unknown mode {mode!r}")
     return PromptTemplate(
         id=str(data["id"]),
         version=str(data["version"]),
@@ -126,6 +131,7 @@ def _read_template(path: Path) -> PromptTemplate:
         user=str(data["user"]),
         examples=examples,
         path=path,
+        mode=mode,
     )
 
 
@@ -226,7 +232,8 @@ def _fixed_part(template: PromptTemplate, summary_language: str) -> tuple[str, s
     ]
     digest = hashlib.sha256(
         json.dumps(
-            {"system": system, "examples": examples, "user": template.user},
+            {"system": system, "examples": examples, "user": template.user}
+            | ({"mode": template.mode} if template.mode != "summarize" else {}),
             ensure_ascii=False,
             sort_keys=True,
         ).encode("utf-8")

@@ -12,8 +12,9 @@ import pytest
 from readout import api
 from readout.config import LLMConfig
 from readout.engines.fake_llm import FakeLLMServer
-from readout.engines.llm import LLMEngine, country_code, response_model
+from readout.engines.llm import LLMEngine, country_code, offline_draft, response_model
 from readout.errors import ConfigError, EngineError, InputError
+from readout.prompting import load_prompt
 from readout.ratelimit import RateLimiter
 from readout.segmentation import parse_document
 
@@ -65,6 +66,8 @@ def engine_for(server: FakeLLMServer, *, asynchronous: bool = False, **kwargs) -
         max_reasks=kwargs.pop("max_reasks", 2),
     )
     client = server.async_client(api_key=SECRET) if asynchronous else server.client(api_key=SECRET)
+    # These tests exercise the engine mechanics with v1-shaped answers: pin prompt v1.
+    kwargs.setdefault("prompt", load_prompt("summarize", "1"))
     kwargs.setdefault("hints", False)
     kwargs.setdefault("rng", random.Random(1))
     kwargs.setdefault("backoff_base", 0.0)
@@ -241,7 +244,10 @@ def test_secret_never_in_repr_or_errors() -> None:
 
 
 def test_resolve_engine_builds_the_llm_engine() -> None:
-    server = FakeLLMServer([GOOD])
+    # the default prompt (v2) reviews the offline draft: keep every draft item
+    draft = offline_draft(parse_document(TEXT))
+    review = {d.id: {"decision": "keep", "summary": "kept"} for d in draft.items}
+    server = FakeLLMServer([{"review": review, "missing": [], "headline": "H", "event": "call"}])
     result = api.summarize(TEXT, engine="llm", client=server.client(), model="m")
     assert result.provenance.engine == "llm" and result.provenance.model == "m"
 

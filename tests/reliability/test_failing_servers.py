@@ -22,6 +22,7 @@ import pytest
 from readout.api import asummarize, summarize
 from readout.config import LLMConfig
 from readout.errors import ConfigError, EngineError, UserError
+from readout.prompting import load_prompt
 from readout.ratelimit import RateLimiter
 
 from ..faultserver import (
@@ -58,6 +59,8 @@ GOOD = {
     "agreements": [],
 }
 # Valid JSON, valid chat completion, but the answer violates the schema (unknown party id).
+# The answers above are v1-shaped (the engine mechanics do not depend on the prompt version).
+PROMPT_V1 = load_prompt("summarize", "1")
 BAD_ANSWER = {**GOOD, "positions": [{"sentences": [2], "party": "nobody", "summary": "x"}]}
 
 
@@ -97,6 +100,7 @@ class Engine:
 
         self.engine = llm.LLMEngine(
             config,
+            prompt=PROMPT_V1,
             hints=False,
             backoff_base=base,
             backoff_max=10 * base * 2**max_retries,
@@ -513,7 +517,10 @@ def test_injected_client_sdk_retries_are_switched_off(fault: FaultServer) -> Non
     client = openai.OpenAI(base_url=fault.url, api_key=PLANTED_KEY, max_retries=5)
     config = LLMConfig(model="fault-model", base_url=fault.url, api_key=PLANTED_KEY, max_retries=1)
     waits: list[float] = []
-    eng = llm.LLMEngine(config, client=client, hints=False, backoff_base=BASE, sleep=waits.append)
+    eng = llm.LLMEngine(
+        config, client=client, prompt=PROMPT_V1, hints=False, backoff_base=BASE,
+        sleep=waits.append,
+    )
     with pytest.raises(EngineError):
         summarize(SEED_TEXT, engine=eng)
     assert fault.count == 2  # tenacity's 2 attempts, none from the SDK's own 5 retries

@@ -16,7 +16,7 @@ import pytest
 from readout.api import summarize
 from readout.config import LLMConfig
 from readout.errors import InputError
-from readout.prompting import new_boundary
+from readout.prompting import load_prompt, new_boundary
 from readout.segmentation import parse_document
 
 from ..faultserver import FaultServer, completion
@@ -41,6 +41,7 @@ INJECTED = SEED_TEXT + INJECTION
 
 def engine(url: str, **kw) -> object:
     config = LLMConfig(model="fault-model", base_url=url, api_key=PLANTED_KEY, max_retries=0)
+    kw.setdefault("prompt", load_prompt("summarize", "1"))  # v1-shaped answers
     return llm.LLMEngine(config, sleep=lambda s: None, **kw)
 
 

@@ -15,6 +15,7 @@ import pytest
 from readout.api import summarize
 from readout.config import LLMConfig
 from readout.errors import ReadoutError
+from readout.prompting import load_prompt
 
 from ..faultserver import FaultServer, closed_port_url, completion, hang, raw, reset, status
 from .conftest import PLANTED_KEY, ROOT, SEED, cli_run, cli_subprocess, need
@@ -53,6 +54,7 @@ def engine(url: str, **kw):
     config = LLMConfig(
         model="fault-model", base_url=url, api_key=PLANTED_KEY, timeout=0.5, max_retries=1
     )
+    kw.setdefault("prompt", load_prompt("summarize", "1"))  # v1-shaped answers
     return llm.LLMEngine(config, hints=False, sleep=lambda s: None, **kw)
 
 
@@ -69,6 +71,17 @@ SCENARIOS = {
     "invalid-json": [raw("{nope")] * 3,
 }
 
+
+
+def _review_answer() -> dict:
+    from readout.segmentation import parse_document
+
+    draft = llm.offline_draft(parse_document(SEED_TEXT))
+    review = {d.id: {"decision": "keep", "summary": "kept"} for d in draft.items}
+    return {"review": review, "missing": [], "headline": "H", "event": "call"}
+
+
+CLI_SCENARIOS = {"200": [completion(_review_answer())]}
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_key_absent_from_logs_and_errors(
@@ -140,7 +153,8 @@ def test_config_repr_hides_key() -> None:
 def test_cli_debug_stderr_has_no_key(
     fault: FaultServer, tmp_path: Path, scenario: str, code: int
 ) -> None:
-    fault.push(*SCENARIOS[scenario])
+    # The CLI uses the default prompt (v2, a review of the offline draft): answer in its shape.
+    fault.push(*(CLI_SCENARIOS.get(scenario) or SCENARIOS[scenario]))
     path = tmp_path / "r.txt"
     path.write_text(SEED_TEXT, encoding="utf-8")
     proc = cli_subprocess(
@@ -182,7 +196,7 @@ def batch_db(fault: FaultServer, tmp_path: Path) -> Path:
         (docs / f"doc{i}.txt").write_text(SEED_TEXT + f"\n\nReference {i}.", encoding="utf-8")
     (docs / "empty.txt").write_text("", encoding="utf-8")
     fault.push(status(400))
-    fault.default(completion(GOOD))
+    fault.default(completion({**GOOD, **_review_answer()}))  # fits prompt v1 and v2 (default)
     db = tmp_path / "readout.db"
     res = cli_run(
         [

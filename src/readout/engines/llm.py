@@ -5,6 +5,10 @@ How one `run()` goes:
 1. The prompt (`prompts/summarize.v*.toml`) is rendered: system text, few-shot pairs, then the
    readout as numbered sentences inside a data block with a per-call random boundary
    (`readout.prompting`). Optional hints (the parties the offline engine found) go in the block.
+   A `mode = "review"` template (prompt v2, the default) instead lists the offline engine's
+   draft items (`D1`, `D2`, ..., agreements first) and the answer model asks for one decision
+   per draft item (keep / drop / change category / change speaker, plus a short summary) and
+   then any missing items (`offline_draft`, `review_model`, `review_to_summary`).
    A prompt estimated above `max_prompt_tokens` (or a readout above `max_sentences`) is refused
    with an `InputError` before anything is sent.
 2. `instructor` (Mode.JSON_SCHEMA: OpenAI's `response_format: json_schema`) sends it with an
@@ -75,7 +79,10 @@ __all__ = [
     "MAX_SENTENCES",
     "LLMEngine",
     "country_code",
+    "offline_draft",
     "response_model",
+    "review_model",
+    "review_to_summary",
     "to_summary",
 ]
 
@@ -159,6 +166,8 @@ _HINT_PARTIES: ContextVar[dict[str, dict[str, str]]] = ContextVar(
 )
 
 _SCHEMAS: dict[type, dict[str, Any]] = {}
+# True while `salvage` validates a cut-off answer: a review answer may then lack draft items.
+_SALVAGING: ContextVar[bool] = ContextVar("readout_salvaging", default=False)
 
 LLMEventKind = Literal["call", "video_call", "meeting", "visit", "joint_statement", "other"]
 _ID = r"^[a-z][a-z0-9_]{0,23}$"
@@ -395,6 +404,289 @@ def offline_hints(
     return "\n".join(lines), parties
 
 
+# --- prompt mode "review": the model reviews the offline engine's draft -----------------------
+
+ReviewDecision = Literal["keep", "drop", "position", "request", "agreement"]
+REVIEW_SUMMARY_CHARS = 110
+"""Longest summary in a review answer (short, so the token cap is not reached)."""
+MAX_DRAFT_ITEMS = 60
+QUOTE_CHARS = 90
+"""Longest quote of a draft item's evidence in the draft list (the words it is about)."""
+MAX_MISSING = 8
+
+
+@dataclass(frozen=True)
+class DraftItem:
+    """One item of the offline draft, as shown to the model (`D1`, `D2`, ...)."""
+
+    id: str
+    category: Literal["position", "request", "agreement"]
+    speakers: tuple[str, ...]
+    to: tuple[str, ...]
+    sentences: tuple[int, ...]  # sentence numbers, from 1
+    summary: str
+    force: str = "ask"
+    kind: str = "shared_view"
+    quote: str = ""  # the draft's evidence text (source words), shortened
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The offline engine's parties and items, agreements first, for a review prompt."""
+
+    parties: tuple[Party, ...]
+    items: tuple[DraftItem, ...]
+
+    @property
+    def party_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.parties)
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        ids = tuple(p.id for p in self.parties if p.role == "participant")
+        return ids or self.party_ids
+
+    def hints(self) -> str:
+        lines = ["# parties detected (id: country; role; person)"]
+        for p in self.parties:
+            country = _country_label(p.country) or p.name
+            person = p.name if p.name != country else ""
+            if person and p.title:
+                person = f"{person}, {p.title}"
+            lines.append("; ".join(x for x in (f"{p.id}: {country}", p.role, person) if x))
+        lines.append(
+            "# draft items from a rule pre-pass, to review"
+            " (id: category by speaker: sentences: quoted words)"
+        )
+        for d in self.items:
+            who = "+".join(d.speakers)
+            if d.category == "request":
+                who += " to " + "+".join(d.to)
+            where = ",".join(f"S{s}" for s in d.sentences)
+            quote = f': "{d.quote}"' if d.quote else ""
+            lines.append(f"{d.id}: {d.category} by {who}: {where}{quote}")
+        if not self.items:
+            lines.append("(no draft items)")
+        return "\n".join(lines)
+
+
+def offline_draft(document: Document) -> Draft:
+    """The offline (rules) engine's result as a draft to review: agreements, requests, positions."""
+    try:
+        from .rules import RulesEngine
+
+        found = RulesEngine().run(document).summary
+    except Exception as exc:  # never fail a run for the draft: review an empty one
+        log.debug("offline draft unavailable: %s", type(exc).__name__)
+        return Draft((), ())
+    order = {"agreement": 0, "request": 1, "position": 2}
+    entries = sorted(found.items(), key=lambda ci: order[ci[0]])
+    items: list[DraftItem] = []
+    for category, item in entries[:MAX_DRAFT_ITEMS]:
+        sentences = tuple(sorted({s.sentence + 1 for s in item.evidence}))[:4]
+        items.append(
+            DraftItem(
+                id=f"D{len(items) + 1}",
+                category=category,
+                speakers=tuple(found.speakers(item)),
+                to=tuple(getattr(item, "to", ()) or ()),
+                sentences=sentences,
+                summary=item.summary,
+                force=getattr(item, "force", "ask"),
+                kind=getattr(item, "kind", "shared_view"),
+                quote=_clip(" ... ".join(s.text for s in item.evidence[:2]), QUOTE_CHARS),
+            )
+        )
+    return Draft(tuple(found.parties[:12]), tuple(items))
+
+
+@functools.lru_cache(maxsize=256)
+def review_model(n_sentences: int, draft_ids: tuple[str, ...], party_ids: tuple[str, ...]) -> Any:
+    """The answer model of a review prompt: one decision per draft item (all required, in order),
+    then items the draft missed. Party ids are an enum of the draft's parties when it has some.
+
+    Validation is lenient where the schema is strict (every field has a default), so a cut-off
+    answer can be salvaged: draft items it did not reach are kept as drafted.
+    """
+    n = max(1, n_sentences)
+    sentence_no = Annotated[int, Field(ge=1, le=n)]
+    if party_ids:
+        party_id: Any = Literal[party_ids]  # type: ignore[valid-type]
+    else:
+        party_id = Annotated[str, Field(pattern=_ID, max_length=24)]
+    summary_t = Annotated[str, Field(max_length=REVIEW_SUMMARY_CHARS)]
+
+    class Review(BaseModel):
+        model_config = ConfigDict(
+            extra="ignore", json_schema_extra={"required": ["decision", "summary"]}
+        )
+        decision: ReviewDecision = "keep"
+        summary: summary_t = ""  # type: ignore[valid-type]
+        speaker: party_id | None = None  # type: ignore[valid-type]
+
+    class Missing(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        category: Literal["agreement", "request", "position"]
+        sentences: Annotated[list[sentence_no], Field(min_length=1, max_length=3)]
+        speakers: Annotated[list[party_id], Field(min_length=1, max_length=6)]  # type: ignore[valid-type]
+        to: Annotated[list[party_id], Field(max_length=6)] = []  # type: ignore[valid-type]
+        summary: Annotated[str, Field(min_length=1, max_length=REVIEW_SUMMARY_CHARS)]
+
+    fields: dict[str, Any] = {d: (Review | None, None) for d in draft_ids}
+    from pydantic import create_model
+
+    Reviews = create_model(
+        "DraftReview",
+        __config__=ConfigDict(extra="ignore", json_schema_extra={"required": list(draft_ids)}),
+        **fields,
+    )
+
+    class ReviewAnswer(BaseModel):
+        model_config = ConfigDict(
+            extra="ignore",
+            json_schema_extra={"required": ["review", "missing", "headline", "event"]},
+        )
+        review: Reviews = Field(default_factory=Reviews)  # type: ignore[valid-type]
+        missing: Annotated[list[Missing], Field(max_length=MAX_MISSING)] = []
+        headline: Annotated[str, Field(max_length=SUMMARY_CHARS)] = "Summary"
+        event: LLMEventKind = "other"
+
+        @model_validator(mode="before")
+        @classmethod
+        def _complete(cls, data: Any) -> Any:
+            # A whole answer must review every draft item (only a cut-off one may stop early).
+            if _SALVAGING.get() or not isinstance(data, dict):
+                return data
+            review = data.get("review")
+            if not isinstance(review, dict):
+                raise ValueError("review: missing; give one decision per draft item")
+            absent = [
+                d for d in draft_ids
+                if not isinstance(review.get(d), dict) or "decision" not in review[d]
+            ]
+            if absent:
+                raise ValueError(f"review: no decision for draft items {absent[:12]}")
+            return data
+
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            if args or kwargs:
+                return super().model_json_schema(*args, **kwargs)
+            if cls not in _SCHEMAS:
+                schema = super().model_json_schema()
+                # Every draft item gets a review object (never null) in the grammar.
+                for prop in schema["$defs"]["DraftReview"]["properties"].values():
+                    prop.clear()
+                    prop["$ref"] = "#/$defs/Review"
+                _SCHEMAS[cls] = schema
+            return copy.deepcopy(_SCHEMAS[cls])
+
+    try:
+        from instructor.v2.core.function_calls import response_schema
+    except ImportError:  # pragma: no cover
+        return ReviewAnswer
+    return response_schema(ReviewAnswer)
+
+
+def review_to_summary(
+    answer: BaseModel, document: Document, draft: Draft
+) -> tuple[ReadoutSummary, list[str]]:
+    """Apply a review answer to the draft: a grounded `ReadoutSummary` (exact sentence spans).
+
+    Kept and changed draft items keep the draft's sentence numbers; added items cite the
+    sentence numbers the model gave. Draft items the answer did not reach are kept as drafted.
+    """
+    warnings: list[str] = []
+    data: Any = answer
+    known = set(draft.party_ids)
+    parties = list(draft.parties)
+    participants = list(draft.participants)
+
+    def ensure(pid: str) -> bool:
+        if pid in known:
+            return True
+        code = country_code(pid.replace("_", " "))
+        if code is None:
+            return False
+        parties.append(Party(id=pid, name=_country_label(code) or pid, country=code))
+        known.add(pid)
+        return True
+
+    def spans(numbers: Any) -> list[Any]:
+        return sentence_spans(document, [s - 1 for s in numbers])
+
+    def others(speakers: list[str]) -> list[str]:
+        rest = [p for p in participants if p not in speakers]
+        return rest or [p for p in draft.party_ids if p not in speakers] or list(speakers)
+
+    positions: list[Position] = []
+    requests: list[Request] = []
+    agreements: list[Agreement] = []
+    seen: list[tuple[tuple[Any, ...], set[int]]] = []
+
+    def add(category: str, speakers: list[str], to: list[str], summary: str, sentences: Any,
+            force: str = "ask", kind: str = "shared_view", *, added: bool = False) -> None:
+        speakers = [s for s in dict.fromkeys(speakers) if ensure(s)]
+        if not speakers or not sentences:
+            return
+        # A sentence may hold several draft items; an added item repeating one is skipped.
+        key = (category, tuple(sorted(speakers)))
+        if added and any(k == key and set(sentences) & ss for k, ss in seen):
+            return  # an added item overlapping a same-category, same-speaker item repeats it
+        seen.append((key, set(sentences)))
+        summary = _clip(summary, MAX_SUMMARY) or "(no summary)"
+        if category == "position":
+            positions.append(
+                Position(party=speakers[0], summary=summary, evidence=spans(sentences))
+            )
+        elif category == "request":
+            to = [t for t in dict.fromkeys(to) if t not in speakers and ensure(t)]
+            requests.append(Request(by=speakers[0], to=to or others(speakers[:1]),
+                                    force=force, summary=summary,  # type: ignore[arg-type]
+                                    evidence=spans(sentences)))
+        else:
+            if len(speakers) < 2:
+                speakers = list(dict.fromkeys([*speakers, *participants]))
+            agreements.append(Agreement(parties=speakers, kind=kind,  # type: ignore[arg-type]
+                                        summary=summary, evidence=spans(sentences)))
+
+    reviews = data.review
+    unreviewed = 0
+    for d in draft.items:
+        r = getattr(reviews, d.id, None)
+        if r is None:
+            unreviewed += 1
+            add(d.category, list(d.speakers), list(d.to), d.summary, d.sentences, d.force, d.kind)
+            continue
+        if r.decision == "drop":
+            continue
+        category = d.category if r.decision == "keep" else r.decision
+        speakers = list(d.speakers)
+        if r.speaker and category != "agreement" and r.speaker in known:
+            speakers = [r.speaker]
+        if category != d.category and category == "agreement":
+            speakers = list(dict.fromkeys([*speakers, *participants]))
+        to = list(d.to) if d.category == "request" else others(speakers[:1])
+        summary = r.summary.strip() or d.summary
+        add(category, speakers, to, summary, d.sentences,
+            d.force if d.category == "request" else "ask",
+            d.kind if d.category == "agreement" else "shared_view")
+    if unreviewed:
+        warnings.append(f"{unreviewed} draft item(s) not reviewed by the model; kept as drafted")
+    for m in data.missing:
+        add(m.category, list(m.speakers), list(m.to), m.summary, sorted(set(m.sentences)),
+            added=True)
+    summary = ReadoutSummary(
+        event=Event(kind=data.event),
+        parties=parties,
+        headline=_clip(data.headline, 400) or "Summary",
+        positions=positions,
+        requests=requests,
+        agreements=agreements,
+    )
+    return summary, warnings
+
+
 # --- transport ---------------------------------------------------------------------------------
 
 
@@ -446,10 +738,13 @@ def salvage(raw: str, model: type[BaseModel]) -> BaseModel | None:
         for key in ("parties", "positions", "requests", "agreements"):
             data.setdefault(key, [])
         data.setdefault("headline", "Summary (answer cut off)")
+        token = _SALVAGING.set(True)
         try:
             return model.model_validate(data)
         except ValidationError:
             continue
+        finally:
+            _SALVAGING.reset(token)
     return None
 
 
@@ -596,6 +891,15 @@ class _Run:
         self.usage = self.usage + usage
 
 
+@dataclass
+class _Plan:
+    """What one run sends and how its answer is read: the answer model, hinted parties, draft."""
+
+    model: Any
+    hint_parties: dict[str, dict[str, str]]
+    draft: Draft | None = None
+
+
 # --- the engine --------------------------------------------------------------------------------
 
 
@@ -697,9 +1001,7 @@ class LLMEngine(Engine):
         """The prompt for `document`, refusing readouts too long to send."""
         return self._prepare(document)[0]
 
-    def _prepare(
-        self, document: Document
-    ) -> tuple[RenderedPrompt, dict[str, dict[str, str]]]:
+    def _prepare(self, document: Document) -> tuple[RenderedPrompt, _Plan]:
         n = len(document.sentences)
         if n == 0:
             raise InputError("the readout has no sentences to summarize")
@@ -714,7 +1016,20 @@ class LLMEngine(Engine):
                 f"over the prompt limit of {self.max_prompt_tokens:,} tokens "
                 "(split it, or use --engine rules)"
             )
-        hints, hint_parties = offline_hints(document, self.hints)
+        n_sentences = len(document.sentences)
+        if self.prompt.mode == "review":  # the draft is the task: sent whatever `hints` says
+            draft = offline_draft(document)
+            hints = draft.hints()
+            plan = _Plan(
+                review_model(
+                    n_sentences, tuple(d.id for d in draft.items), draft.party_ids
+                ),
+                {},
+                draft,
+            )
+        else:
+            hints, hint_parties = offline_hints(document, self.hints)
+            plan = _Plan(response_model(n_sentences), hint_parties)
         rendered = render_prompt(
             self.prompt,
             document,
@@ -728,13 +1043,13 @@ class LLMEngine(Engine):
                 f"prompt tokens, over the limit of {self.max_prompt_tokens:,} "
                 "(split it, or use --engine rules)"
             )
-        return rendered, hint_parties
+        return rendered, plan
 
-    def _request(self, messages: list[dict[str, str]], n: int) -> dict[str, Any]:
+    def _request(self, messages: list[dict[str, str]], n: int, model: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "response_model": response_model(n),
+            "response_model": model,
             "max_retries": 0,  # re-asks are ours: bounded context, see _reask_messages
             # no `context=`: instructor would template the messages with it (see _HINT_PARTIES)
             "max_tokens": min(self.max_completion_tokens, 300 + 90 * n),
@@ -849,9 +1164,7 @@ class LLMEngine(Engine):
             usage=run.usage.model_dump(),
         )
 
-    def _salvaged(
-        self, failure: _Invalid, n: int, hint_parties: dict[str, Any]
-    ) -> BaseModel | None:
+    def _salvaged(self, failure: _Invalid, plan: _Plan) -> BaseModel | None:
         """A cut-off answer's complete items, when `on_truncation="salvage"` (the default).
 
         Re-asking after a cut-off costs a whole new answer and small models tend to be just as
@@ -859,9 +1172,9 @@ class LLMEngine(Engine):
         """
         if not failure.truncated or self.on_truncation != "salvage" or not failure.raw:
             return None
-        token = _HINT_PARTIES.set(hint_parties)
+        token = _HINT_PARTIES.set(plan.hint_parties)
         try:
-            return salvage(failure.raw, response_model(n))
+            return salvage(failure.raw, plan.model)
         finally:
             _HINT_PARTIES.reset(token)
 
@@ -871,10 +1184,14 @@ class LLMEngine(Engine):
         rendered: RenderedPrompt,
         answer: Any,
         run: _Run,
+        plan: _Plan,
         *,
         cut_off: bool = False,
     ) -> EngineOutput:
-        summary, warnings = to_summary(answer, document)
+        if plan.draft is not None:
+            summary, warnings = review_to_summary(answer, document, plan.draft)
+        else:
+            summary, warnings = to_summary(answer, document)
         if cut_off:
             warnings.append(
                 "the model's answer was cut off at the token cap; kept its complete items"
@@ -896,7 +1213,7 @@ class LLMEngine(Engine):
     def run(self, document: Document) -> EngineOutput:
         if self._client is not None and isinstance(self._client, openai.AsyncOpenAI):
             return asyncio.run(self.arun(document))
-        rendered, hint_parties = self._prepare(document)
+        rendered, plan = self._prepare(document)
         client = self._instructor(asynchronous=False)
         n = len(document.sentences)
         run = _Run(Usage())
@@ -905,20 +1222,20 @@ class LLMEngine(Engine):
         for _ in range(self.config.max_reasks + 1):
             run.attempts += 1
             try:
-                request = self._request(messages, n)
-                token = _HINT_PARTIES.set(hint_parties)
+                request = self._request(messages, n, plan.model)
+                token = _HINT_PARTIES.set(plan.hint_parties)
                 try:
                     answer = self._send_sync(client, request, rendered, run)
                 finally:
                     _HINT_PARTIES.reset(token)
             except _Invalid as failure:
                 last = failure
-                kept = self._salvaged(failure, n, hint_parties)
+                kept = self._salvaged(failure, plan)
                 if kept is not None:
-                    return self._output(document, rendered, kept, run, cut_off=True)
+                    return self._output(document, rendered, kept, run, plan, cut_off=True)
                 messages = self._reask_messages(rendered.messages, failure)
                 continue
-            return self._output(document, rendered, answer, run)
+            return self._output(document, rendered, answer, run, plan)
         assert last is not None
         raise self._exhausted(run, last)
 
@@ -955,7 +1272,7 @@ class LLMEngine(Engine):
     async def arun(self, document: Document) -> EngineOutput:
         if self._client is not None and not isinstance(self._client, openai.AsyncOpenAI):
             return await asyncio.to_thread(self.run, document)  # an injected sync client
-        rendered, hint_parties = self._prepare(document)
+        rendered, plan = self._prepare(document)
         client = self._instructor(asynchronous=True)
         n = len(document.sentences)
         run = _Run(Usage())
@@ -964,20 +1281,20 @@ class LLMEngine(Engine):
         for _ in range(self.config.max_reasks + 1):
             run.attempts += 1
             try:
-                request = self._request(messages, n)
-                token = _HINT_PARTIES.set(hint_parties)
+                request = self._request(messages, n, plan.model)
+                token = _HINT_PARTIES.set(plan.hint_parties)
                 try:
                     answer = await self._send_async(client, request, rendered, run)
                 finally:
                     _HINT_PARTIES.reset(token)
             except _Invalid as failure:
                 last = failure
-                kept = self._salvaged(failure, n, hint_parties)
+                kept = self._salvaged(failure, plan)
                 if kept is not None:
-                    return self._output(document, rendered, kept, run, cut_off=True)
+                    return self._output(document, rendered, kept, run, plan, cut_off=True)
                 messages = self._reask_messages(rendered.messages, failure)
                 continue
-            return self._output(document, rendered, answer, run)
+            return self._output(document, rendered, answer, run, plan)
         assert last is not None
         raise self._exhausted(run, last)
 

@@ -1,0 +1,144 @@
+"""Prompt v2 (`mode = "review"`): the model reviews the offline engine's draft (FakeLLMServer)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from readout import api
+from readout.config import LLMConfig
+from readout.engines.fake_llm import FakeLLMServer
+from readout.engines.llm import LLMEngine, offline_draft
+from readout.prompting import load_prompt
+from readout.segmentation import parse_document
+
+from .conftest import SEED
+
+TEXT = SEED.read_text(encoding="utf-8")
+DOC = parse_document(TEXT)
+DRAFT = offline_draft(DOC)
+
+
+def engine_for(server: FakeLLMServer, **kwargs) -> LLMEngine:
+    config = LLMConfig(model="fake-model", base_url="http://fake.invalid/v1", api_key="sk-x")
+    kwargs.setdefault("prompt", load_prompt("summarize", "2"))
+    kwargs.setdefault("rng", random.Random(1))
+    kwargs.setdefault("sleep", lambda s: None)
+    return LLMEngine(config, client=server.client(api_key="sk-x"), **kwargs)
+
+
+def keep_all(**overrides: dict) -> dict:
+    review = {d.id: {"decision": "keep", "summary": f"item {d.id}"} for d in DRAFT.items}
+    review.update(overrides)
+    return {"review": review, "missing": [], "headline": "H", "event": "call"}
+
+
+def test_v2_is_a_review_prompt_and_the_default() -> None:
+    assert load_prompt().version == "2" and load_prompt().mode == "review"
+    assert load_prompt("summarize", "1").mode == "summarize"
+
+
+def test_draft_is_listed_with_ids_agreements_first() -> None:
+    assert len(DRAFT.items) >= 3 and DRAFT.parties
+    cats = [d.category for d in DRAFT.items]
+    assert cats == sorted(cats, key=["agreement", "request", "position"].index)
+    server = FakeLLMServer([keep_all()])
+    api.summarize(TEXT, engine=engine_for(server, hints="none"))  # review: draft sent anyway
+    block = server.requests[0]["messages"][-1]["content"].split("<<<END")[0]
+    for d in DRAFT.items:
+        line = f"{d.id}: {d.category} by {'+'.join(d.speakers)}"
+        assert line in block
+        assert ",".join(f"S{s}" for s in d.sentences) in block.split(line)[1].splitlines()[0]
+
+
+def test_schema_requires_a_decision_for_every_draft_item_in_order() -> None:
+    server = FakeLLMServer([keep_all()])
+    api.summarize(TEXT, engine=engine_for(server))
+    schema = server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert list(schema["properties"])[:2] == ["review", "missing"]
+    review = schema["$defs"]["DraftReview"]
+    assert review["required"] == [d.id for d in DRAFT.items]
+    assert all(p == {"$ref": "#/$defs/Review"} for p in review["properties"].values())
+    item = schema["$defs"]["Review"]
+    assert item["required"] == ["decision", "summary"]
+    assert set(item["properties"]["decision"]["enum"]) == {
+        "keep", "drop", "position", "request", "agreement"}
+    speaker_enum = item["properties"]["speaker"]["anyOf"][0]["enum"]
+    assert speaker_enum == list(DRAFT.party_ids)
+
+
+def test_keep_all_reproduces_the_draft_grounded_with_the_models_summaries() -> None:
+    server = FakeLLMServer([keep_all()])
+    result = api.summarize(TEXT, engine=engine_for(server))
+    items = list(result.summary.items())
+    assert len(items) == len(DRAFT.items)
+    for _, item in items:
+        assert item.summary.startswith("item D")
+        for span in item.evidence:
+            assert TEXT[span.start : span.end] == span.text
+    prov = result.provenance
+    assert (prov.engine, prov.model, prov.prompt_version) == ("llm", "fake-model", "2")
+    assert result.summary.headline == "H" and result.summary.event.kind == "call"
+
+
+def test_drop_change_category_change_speaker_and_missing() -> None:
+    d1, d2, d3 = DRAFT.items[:3]
+    other = next(p for p in DRAFT.participants if p not in d3.speakers)
+    answer = keep_all(**{
+        d1.id: {"decision": "drop", "summary": "narration"},
+        d2.id: {"decision": "position", "summary": "now a position", "speaker": d2.speakers[0]},
+        d3.id: {"decision": "keep", "summary": "other speaker", "speaker": other},
+    })
+    answer["missing"] = [{"category": "agreement", "sentences": [1], "speakers": list(
+        DRAFT.participants), "to": [], "summary": "added"}]
+    server = FakeLLMServer([answer])
+    result = api.summarize(TEXT, engine=engine_for(server))
+    s = result.summary
+    summaries = {i.summary: (c, i) for c, i in s.items()}
+    assert not any(x.startswith(f"item {d1.id}") and x == f"item {d1.id}" for x in summaries)
+    cat, item = summaries["now a position"]
+    assert cat == "position" and [e.sentence + 1 for e in item.evidence] == list(d2.sentences)
+    cat, item = summaries["other speaker"]
+    assert cat == d3.category and s.speakers(item)[:1] == [other]
+    cat, item = summaries["added"]
+    assert cat == "agreement" and item.evidence[0].sentence == 0
+    assert len(list(s.items())) == len(DRAFT.items) - 1 + 1
+
+
+def test_cut_off_review_keeps_unreviewed_draft_items_as_drafted() -> None:
+    answer = keep_all()
+    text = json.dumps(answer)
+    cut = text.index('"D3"')  # D1 and D2 reviewed, the rest not reached
+    body = {
+        "id": "x", "object": "chat.completion", "created": 0, "model": "fake-model",
+        "choices": [{"index": 0, "finish_reason": "length",
+                     "message": {"role": "assistant", "content": text[:cut]}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+    }
+    server = FakeLLMServer([(200, body, {})])
+    result = api.summarize(TEXT, engine=engine_for(server))
+    assert len(server.requests) == 1
+    assert len(list(result.summary.items())) == len(DRAFT.items)
+    assert any("not reviewed" in w for w in result.warnings)
+    assert any("cut off" in w for w in result.warnings)
+
+
+def test_an_answer_that_skips_draft_items_is_reasked() -> None:
+    partial = keep_all()
+    del partial["review"][DRAFT.items[-1].id]
+    server = FakeLLMServer([partial, keep_all()])
+    result = api.summarize(TEXT, engine=engine_for(server))
+    assert len(server.requests) == 2
+    assert DRAFT.items[-1].id in server.requests[1]["messages"][-1]["content"]
+    assert result.provenance.usage.requests == 2
+    assert len(list(result.summary.items())) == len(DRAFT.items)
+
+
+def test_an_added_item_repeating_a_kept_draft_item_is_skipped() -> None:
+    d = DRAFT.items[-1]
+    answer = keep_all()
+    answer["missing"] = [{"category": d.category, "sentences": [d.sentences[0]],
+                          "speakers": list(d.speakers), "to": [], "summary": "again"}]
+    result = api.summarize(TEXT, engine=engine_for(FakeLLMServer([answer])))
+    assert len(list(result.summary.items())) == len(DRAFT.items)
+    assert "again" not in {i.summary for _, i in result.summary.items()}
