@@ -15,6 +15,7 @@ import pytest
 
 from readout import api
 from readout.errors import EngineError
+from readout.prompting import load_prompt
 from readout.segmentation import parse_document
 
 from .conftest import DATA, SEED, make_engine
@@ -94,6 +95,30 @@ def test_seed_with_qwen(vcr: Any) -> None:
     assert (prov.engine, prov.model, prov.prompt_id) == ("llm", "qwen2.5-coder-1.5b-instruct",
                                                          "summarize")
     assert prov.prompt_version and re.fullmatch(r"[0-9a-f]{64}", prov.prompt_hash)
+
+
+@pytest.mark.recorded_with("qwen")
+@pytest.mark.default_cassette("qwen-seed-review.yaml")
+@pytest.mark.vcr
+def test_seed_review_with_qwen(vcr: Any) -> None:
+    """Prompt v2 (the default): the model reviews the offline engine's draft.
+
+    The draft is part of the request body, so a change in the rules engine's output for the seed
+    fails this replay loudly: re-record with scripts/record-cassettes qwen.
+    """
+    engine = make_engine("qwen", prompt=load_prompt("summarize", "2"))
+    result = api.summarize(SEED_TEXT, engine=engine)
+    body = bodies(vcr)[0]
+    assert body["response_format"]["type"] == "json_schema"
+    system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+    for s in parse_document(SEED_TEXT).sentences:  # the readout is never in the system prompt
+        assert s.text[:40] not in system
+    assert len(re.findall(r"<<<(READOUT-DATA-[0-9a-f]{16})>>>", user)) == 1
+    assert re.search(r"^D1: ", user, flags=re.M)  # the offline draft, listed for review
+    check_grounded(result, SEED_TEXT)
+    check_usage(result, vcr)
+    assert result.provenance.prompt_version == "2"
+    assert any(True for _ in result.summary.items())
 
 
 @pytest.mark.recorded_with("qwen", record=False)  # replays test_seed_with_qwen's recording
