@@ -274,13 +274,19 @@ class Store:
             # A reader (export, failures) never writes, not even a migration: it may not own
             # the file. It reads an older schema as it is (`has_text` says what is missing).
             return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             version = self.user_version  # another process may have migrated meanwhile
             for number in range(version + 1, target + 1):
                 for statement in _split_sql(MIGRATIONS[number - 1]):
                     self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {number}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE); rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -314,15 +320,10 @@ class Store:
 
     def store_text(self, sha256: str, text: str) -> None:
         """Fill in the text of a document recorded without it (one transaction)."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.conn.execute(
                 "UPDATE documents SET text = ? WHERE sha256 = ? AND text IS NULL", (text, sha256)
             )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     def _document_id(
         self,
@@ -366,8 +367,7 @@ class Store:
         pv = result.provenance
         usage = pv.usage
         payload = result.model_dump_json()
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             doc_id = self._document_id(
                 sha256=sha256, name=name, source=source, metadata=metadata, text=text
             )
@@ -388,10 +388,6 @@ class Store:
                 ),
             )
             self.conn.execute(f"DELETE FROM failures WHERE {_KEY}", config.key(sha256))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     def record_failure(
         self,
@@ -411,8 +407,7 @@ class Store:
         """
         message = " ".join(message.split())[:2000]
         now = _now()
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             doc_id = self._document_id(
                 sha256=sha256, name=name, source=source, metadata=metadata, text=text
             )
@@ -425,10 +420,6 @@ class Store:
                 " attempts = failures.attempts + 1, last_tried = excluded.last_tried",
                 (doc_id, *config.key(sha256), error, message, now, now),
             )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
 
     # --- reading back -------------------------------------------------------------------------
 
