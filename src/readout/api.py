@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from .engines import Engine, EngineOutput, resolve_engine
 from .errors import GroundingError
-from .inputs import check_text
-from .schema import Provenance, ReadoutSummary, SummaryResult, validate_summary
+from .inputs import check_text, text_sha256
+from .schema import Provenance, SummaryResult, validate_summary
 from .segmentation import Document, parse_document
 
 __all__ = ["asummarize", "summarize"]
@@ -47,7 +46,7 @@ def _finish(document: Document, engine: Engine, out: EngineOutput, started: floa
         prompt_id=out.prompt_id,
         prompt_version=out.prompt_version,
         prompt_hash=out.prompt_hash,
-        source_sha256=hashlib.sha256(document.source.encode("utf-8", "surrogatepass")).hexdigest(),
+        source_sha256=text_sha256(document.source),
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         usage=out.usage,
         created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
@@ -114,8 +113,3 @@ async def asummarize_document(document: Document, engine: Engine) -> SummaryResu
     """Async `summarize_document`."""
     started = time.perf_counter()
     return _finish(document, engine, await engine.arun(document), started)
-
-
-def empty_summary(headline: str) -> ReadoutSummary:
-    """A summary with no parties and no items (for documents with nothing to report)."""
-    return ReadoutSummary(headline=headline)

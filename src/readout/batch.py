@@ -34,7 +34,7 @@ from .api import asummarize_document, summarize_document
 from .config import ENGINES, LLMConfig, llm_configured
 from .engines import Engine, resolve_engine
 from .errors import ConfigError, EngineError, InputError, ReadoutError, UserError
-from .inputs import HTML_SUFFIXES, MAX_CHARS, check_text, convert_html, decode
+from .inputs import HTML_SUFFIXES, MAX_CHARS, check_text, convert_html, decode, text_sha256
 from .ratelimit import RateLimiter
 from .schema import SummaryResult
 from .segmentation import Document, parse_document
@@ -63,11 +63,6 @@ MAX_BYTES = MAX_CHARS * 4
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def text_sha256(text: str) -> str:
-    """The SHA-256 of a text as UTF-8 (the same as `Provenance.source_sha256`)."""
-    return _sha(text.encode("utf-8", "surrogatepass"))
 
 
 # --- discovery ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import sys
 from pathlib import Path
 
@@ -10,6 +11,11 @@ from .errors import InputError
 
 MAX_CHARS = 1_000_000
 """The largest document readout accepts, in characters (about 150,000 words)."""
+
+
+def text_sha256(text: str) -> str:
+    """The SHA-256 of a text as UTF-8: `Provenance.source_sha256` and the batch store's key."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def decode(data: bytes, *, encoding: str | None = None, name: str = "input") -> str:
@@ -94,9 +100,7 @@ def convert_html(text: str, *, name: str = "input") -> tuple[str, dict[str, str]
     return check_text(converted, name=f"{name} (as text)"), metadata
 
 
-def read_readout(
-    path: str | Path, *, encoding: str | None = None
-) -> tuple[str, dict[str, str]]:
+def read_readout(path: str | Path, *, encoding: str | None = None) -> tuple[str, dict[str, str]]:
     """Read a readout file as the text to summarize, plus metadata about how it was read.
 
     HTML pages (by suffix or content) are converted to text; the metadata then says

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rich.console import Console, Group
-from rich.markup import escape as rich_escape
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .schema import Agreement, Position, ReadoutSummary, Request, SummaryResult
 
-__all__ = ["escape_markdown", "render_json", "render_markdown", "render_table"]
+__all__ = ["escape_markdown", "render_json", "render_markdown", "render_table", "strip_controls"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
 # C0/C1 control characters (ESC starts ANSI colour and hyperlink sequences); keep \t and \n.
@@ -122,10 +121,3 @@ def render_table(result: SummaryResult) -> Group:
     for w in result.warnings:
         parts.append(_text(f"warning: {w}", style="yellow"))
     return Group(*parts)
-
-
-def print_table(result: SummaryResult, console: Console) -> None:
-    console.print(render_table(result))
-
-
-__all__ += ["print_table", "rich_escape", "strip_controls"]
