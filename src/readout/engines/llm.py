@@ -1156,6 +1156,15 @@ class LLMEngine(Engine):
             errors = _clip(str(inner), 400)
         return _Invalid(errors, _raw_text(completion), usage)
 
+    @classmethod
+    def _classified(cls, exc: BaseException, run: _Run) -> BaseException:
+        """What a failed call raises: `_Invalid` (re-ask, usage counted) or the transport error."""
+        invalid = cls._invalid_from(exc, run)
+        if invalid is None:
+            return _unwrap(exc)
+        run.add(invalid.usage)
+        return invalid
+
     def _exhausted(self, run: _Run, last: _Invalid) -> EngineError:
         return EngineError(
             f"model {self.model!r} gave no valid summary after {run.attempts} attempts "
@@ -1254,11 +1263,7 @@ class LLMEngine(Engine):
                             **kwargs
                         )
                     except Exception as exc:
-                        invalid = self._invalid_from(exc, run)
-                        if invalid is not None:
-                            run.add(invalid.usage)
-                            raise invalid from None
-                        raise _unwrap(exc) from None
+                        raise self._classified(exc, run) from None
                     run.add(_usage_of(completion))
                     return answer
         except _Invalid:
@@ -1313,11 +1318,7 @@ class LLMEngine(Engine):
                             **kwargs
                         )
                     except Exception as exc:
-                        invalid = self._invalid_from(exc, run)
-                        if invalid is not None:
-                            run.add(invalid.usage)
-                            raise invalid from None
-                        raise _unwrap(exc) from None
+                        raise self._classified(exc, run) from None
                     run.add(_usage_of(completion))
                     return answer
         except _Invalid:
