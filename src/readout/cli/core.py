@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -140,15 +141,11 @@ def summarize_command(
     elif fmt == "html":
         _emit_html(texts, results, out, site=site)
     else:
-        if out is None:
-            console = Console()
+        with contextlib.ExitStack() as stack:
+            fh = None if out is None else stack.enter_context(out.open("w", encoding="utf-8"))
+            console = Console(file=fh, width=120 if fh else None)
             for r in results:
                 console.print(render_table(r))
-        else:
-            with out.open("w", encoding="utf-8") as fh:
-                console = Console(file=fh, width=120)
-                for r in results:
-                    console.print(render_table(r))
     if worst:
         sys.exit(worst)
 
