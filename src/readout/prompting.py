@@ -75,6 +75,8 @@ class PromptTemplate:
     path: Path | None = field(default=None, compare=False)
     mode: str = "summarize"
     """`summarize` (the model finds the items) or `review` (it reviews the offline draft)."""
+    review_speaker: bool = True
+    """In review mode: whether the model may correct a draft item's speaker."""
 
     def _system(self, **variables: Any) -> str:
         return _compile(self.system).render(**variables).strip()
@@ -132,6 +134,7 @@ def _read_template(path: Path) -> PromptTemplate:
         examples=examples,
         path=path,
         mode=mode,
+        review_speaker=bool(data.get("review_speaker", True)),
     )
 
 
@@ -233,7 +236,8 @@ def _fixed_part(template: PromptTemplate, summary_language: str) -> tuple[str, s
     digest = hashlib.sha256(
         json.dumps(
             {"system": system, "examples": examples, "user": template.user}
-            | ({"mode": template.mode} if template.mode != "summarize" else {}),
+            | ({"mode": template.mode} if template.mode != "summarize" else {})
+            | ({} if template.review_speaker else {"review_speaker": False}),
             ensure_ascii=False,
             sort_keys=True,
         ).encode("utf-8")

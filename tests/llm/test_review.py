@@ -1,4 +1,6 @@
-"""Prompt v2 (`mode = "review"`): the model reviews the offline engine's draft (FakeLLMServer)."""
+"""Review prompts (`mode = "review"`, v2 and v3): the model reviews the offline engine's draft.
+
+FakeLLMServer answers; nothing here depends on a real model."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from readout.engines.llm import LLMEngine, offline_draft
 from readout.prompting import load_prompt
 from readout.segmentation import parse_document
 
-from .conftest import SEED
+from .conftest import DATA, SEED
 
 TEXT = SEED.read_text(encoding="utf-8")
 DOC = parse_document(TEXT)
@@ -33,8 +35,10 @@ def keep_all(**overrides: dict) -> dict:
     return {"review": review, "missing": [], "headline": "H", "event": "call"}
 
 
-def test_v2_is_a_review_prompt_and_the_default() -> None:
-    assert load_prompt().version == "2" and load_prompt().mode == "review"
+def test_v3_is_a_review_prompt_without_speaker_corrections_and_the_default() -> None:
+    assert load_prompt().version == "3" and load_prompt().mode == "review"
+    assert load_prompt().review_speaker is False
+    assert load_prompt("summarize", "2").review_speaker is True
     assert load_prompt("summarize", "1").mode == "summarize"
 
 
@@ -55,9 +59,11 @@ def test_schema_requires_a_decision_for_every_draft_item_in_order() -> None:
     server = FakeLLMServer([keep_all()])
     api.summarize(TEXT, engine=engine_for(server))
     schema = server.requests[0]["response_format"]["json_schema"]["schema"]
-    assert list(schema["properties"])[:2] == ["review", "missing"]
-    review = schema["$defs"]["DraftReview"]
+    assert server.requests[0]["response_format"]["json_schema"]["name"] == "ReviewAnswer"
+    assert list(schema["properties"]) == ["review", "missing", "headline", "event"]
+    review = schema["properties"]["review"]
     assert review["required"] == [d.id for d in DRAFT.items]
+    assert list(review["properties"]) == [d.id for d in DRAFT.items]
     assert all(p == {"$ref": "#/$defs/Review"} for p in review["properties"].values())
     item = schema["$defs"]["Review"]
     assert item["required"] == ["decision", "summary"]
@@ -65,6 +71,50 @@ def test_schema_requires_a_decision_for_every_draft_item_in_order() -> None:
         "keep", "drop", "position", "request", "agreement"}
     speaker_enum = item["properties"]["speaker"]["anyOf"][0]["enum"]
     assert speaker_enum == list(DRAFT.party_ids)
+    missing = schema["$defs"]["Missing"]["properties"]
+    assert missing["sentences"]["items"] == {
+        "maximum": len(DOC.sentences), "minimum": 1, "type": "integer"}
+    assert missing["speakers"]["items"]["enum"] == list(DRAFT.party_ids)
+
+
+def test_v3_schema_offers_no_speaker_and_ignores_one() -> None:
+    d = DRAFT.items[2]
+    other = next(p for p in DRAFT.participants if p not in d.speakers)
+    server = FakeLLMServer([keep_all(**{d.id: {"decision": "keep", "summary": "x",
+                                               "speaker": other}})])
+    result = api.summarize(TEXT, engine=engine_for(server, prompt=load_prompt("summarize", "3")))
+    schema = server.requests[0]["response_format"]["json_schema"]["schema"]
+    assert "speaker" not in schema["$defs"]["Review"]["properties"]
+    item = next(i for _, i in result.summary.items() if i.summary == "x")
+    assert result.summary.speakers(item) == list(d.speakers)
+
+
+def test_each_document_gets_its_own_schema() -> None:
+    other_text = (DATA / "injection.txt").read_text(encoding="utf-8")
+    other = offline_draft(parse_document(other_text))
+    server = FakeLLMServer([keep_all(), {
+        "review": {d.id: {"decision": "keep", "summary": "y"} for d in other.items},
+        "missing": [], "headline": "H", "event": "call"}])
+    engine = engine_for(server)
+    api.summarize(TEXT, engine=engine)
+    api.summarize(other_text, engine=engine)
+    first, second = (r["response_format"]["json_schema"]["schema"] for r in server.requests)
+    assert first["properties"]["review"]["required"] == [d.id for d in DRAFT.items]
+    assert second["properties"]["review"]["required"] == [d.id for d in other.items]
+    n2 = len(parse_document(other_text).sentences)
+    assert second["$defs"]["Missing"]["properties"]["sentences"]["items"]["maximum"] == n2
+
+
+def test_added_items_out_of_range_or_with_unknown_parties_are_reasked() -> None:
+    bad = keep_all()
+    bad["missing"] = [{"category": "position", "sentences": [999], "speakers": ["zzz"],
+                       "to": [], "summary": "bad"}]
+    server = FakeLLMServer([bad, keep_all()])
+    result = api.summarize(TEXT, engine=engine_for(server))
+    assert len(server.requests) == 2
+    reask = server.requests[1]["messages"][-1]["content"]
+    assert "999" in reask and "zzz" in reask
+    assert "bad" not in {i.summary for _, i in result.summary.items()}
 
 
 def test_keep_all_reproduces_the_draft_grounded_with_the_models_summaries() -> None:
@@ -77,7 +127,7 @@ def test_keep_all_reproduces_the_draft_grounded_with_the_models_summaries() -> N
         for span in item.evidence:
             assert TEXT[span.start : span.end] == span.text
     prov = result.provenance
-    assert (prov.engine, prov.model, prov.prompt_version) == ("llm", "fake-model", "2")
+    assert (prov.engine, prov.model, prov.prompt_version) == ("llm", "fake-model", "2")  # pinned
     assert result.summary.headline == "H" and result.summary.event.kind == "call"
 
 
@@ -142,3 +192,27 @@ def test_an_added_item_repeating_a_kept_draft_item_is_skipped() -> None:
     result = api.summarize(TEXT, engine=engine_for(FakeLLMServer([answer])))
     assert len(list(result.summary.items())) == len(DRAFT.items)
     assert "again" not in {i.summary for _, i in result.summary.items()}
+
+
+def test_concurrent_async_documents_each_send_their_own_schema() -> None:
+    """The per-document spec is a context variable: concurrent tasks never see each other's."""
+    import asyncio
+    import re
+
+    texts = [TEXT, (DATA / "injection.txt").read_text(encoding="utf-8")] * 3
+    ids = {d.id for t in texts for d in offline_draft(parse_document(t)).items}
+    both = {"review": {i: {"decision": "keep", "summary": "z"} for i in sorted(ids)},
+            "missing": [], "headline": "H", "event": "call"}
+    server = FakeLLMServer([both] * len(texts))
+    config = LLMConfig(model="fake-model", base_url="http://fake.invalid/v1", api_key="sk-x")
+    engine = LLMEngine(config, client=server.async_client(api_key="sk-x"))
+
+    async def main() -> None:
+        await asyncio.gather(*(api.asummarize(t, engine=engine) for t in texts))
+
+    asyncio.run(main())
+    assert len(server.requests) == len(texts)
+    for req in server.requests:
+        listed = re.findall(r"^(D\d+): ", req["messages"][-1]["content"], flags=re.M)
+        schema = req["response_format"]["json_schema"]["schema"]
+        assert schema["properties"]["review"]["required"] == listed

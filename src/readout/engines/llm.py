@@ -8,7 +8,7 @@ How one `run()` goes:
    A `mode = "review"` template (prompt v2, the default) instead lists the offline engine's
    draft items (`D1`, `D2`, ..., agreements first) and the answer model asks for one decision
    per draft item (keep / drop / change category / change speaker, plus a short summary) and
-   then any missing items (`offline_draft`, `review_model`, `review_to_summary`).
+   then any missing items (`offline_draft`, `ReviewSpec`/`ReviewAnswer`, `review_to_summary`).
    A prompt estimated above `max_prompt_tokens` (or a readout above `max_sentences`) is refused
    with an `InputError` before anything is sent.
 2. `instructor` (Mode.JSON_SCHEMA: OpenAI's `response_format: json_schema`) sends it with an
@@ -33,6 +33,7 @@ Usage (prompt/completion tokens and HTTP requests) is summed over every attempt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import json
@@ -40,7 +41,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -78,10 +79,12 @@ __all__ = [
     "MAX_PROMPT_TOKENS",
     "MAX_SENTENCES",
     "LLMEngine",
+    "ReviewAnswer",
+    "ReviewSpec",
     "country_code",
     "offline_draft",
     "response_model",
-    "review_model",
+    "review_schema",
     "review_to_summary",
     "to_summary",
 ]
@@ -169,7 +172,17 @@ _SCHEMAS: dict[type, dict[str, Any]] = {}
 # True while `salvage` validates a cut-off answer: a review answer may then lack draft items.
 _SALVAGING: ContextVar[bool] = ContextVar("readout_salvaging", default=False)
 
+def _wrapped(model: type[BaseModel]) -> Any:
+    """`model` wrapped once for instructor (it would otherwise build a wrapper per request)."""
+    try:
+        from instructor.v2.core.function_calls import response_schema
+    except ImportError:  # pragma: no cover - another instructor layout: it wraps per request
+        return model
+    return response_schema(model)
+
+
 LLMEventKind = Literal["call", "video_call", "meeting", "visit", "joint_statement", "other"]
+EVENT_KINDS = ("call", "video_call", "meeting", "visit", "joint_statement", "other")
 _ID = r"^[a-z][a-z0-9_]{0,23}$"
 
 
@@ -267,12 +280,7 @@ def response_model(n_sentences: int) -> type[BaseModel]:
             return copy.deepcopy(_SCHEMAS[cls])
 
     LLMSummary.__name__ = LLMSummary.__qualname__ = "ReadoutAnswer"
-    # Wrap once for instructor (it would otherwise build a wrapper class on every request).
-    try:
-        from instructor.v2.core.function_calls import response_schema
-    except ImportError:  # pragma: no cover - another instructor layout: it wraps per request
-        return LLMSummary
-    return response_schema(LLMSummary)
+    return _wrapped(LLMSummary)
 
 
 # --- resolving an answer to a grounded ReadoutSummary ---------------------------------------
@@ -407,6 +415,8 @@ def offline_hints(
 # --- prompt mode "review": the model reviews the offline engine's draft -----------------------
 
 ReviewDecision = Literal["keep", "drop", "position", "request", "agreement"]
+REVIEW_DECISIONS = ("keep", "drop", "position", "request", "agreement")
+CATEGORIES = ("agreement", "request", "position")
 REVIEW_SUMMARY_CHARS = 110
 """Longest summary in a review answer (short, so the token cap is not reached)."""
 MAX_DRAFT_ITEMS = 60
@@ -500,92 +510,189 @@ def offline_draft(document: Document) -> Draft:
     return Draft(tuple(found.parties[:12]), tuple(items))
 
 
-@functools.lru_cache(maxsize=256)
-def review_model(n_sentences: int, draft_ids: tuple[str, ...], party_ids: tuple[str, ...]) -> Any:
-    """The answer model of a review prompt: one decision per draft item (all required, in order),
-    then items the draft missed. Party ids are an enum of the draft's parties when it has some.
+@dataclass(frozen=True)
+class ReviewSpec:
+    """What a review answer must satisfy for one document: its size, draft ids and party ids.
 
-    Validation is lenient where the schema is strict (every field has a default), so a cut-off
-    answer can be salvaged: draft items it did not reach are kept as drafted.
+    The answer model (`ReviewAnswer`) is one class for every document; the per-document
+    constraints live here and reach it through a context variable set around each call, so a
+    new document costs a small dict (`json_schema`) instead of building a Pydantic model.
     """
-    n = max(1, n_sentences)
-    sentence_no = Annotated[int, Field(ge=1, le=n)]
-    if party_ids:
-        party_id: Any = Literal[party_ids]  # type: ignore[valid-type]
-    else:
-        party_id = Annotated[str, Field(pattern=_ID, max_length=24)]
-    summary_t = Annotated[str, Field(max_length=REVIEW_SUMMARY_CHARS)]
 
-    class Review(BaseModel):
-        model_config = ConfigDict(
-            extra="ignore", json_schema_extra={"required": ["decision", "summary"]}
+    n_sentences: int
+    draft_ids: tuple[str, ...]
+    party_ids: tuple[str, ...]
+    speaker: bool = True
+    """Whether a review may correct an item's speaker (template key `review_speaker`)."""
+
+    def json_schema(self) -> dict[str, Any]:
+        """The schema sent for this document (a fresh dict: callers may mutate it).
+
+        Sentence numbers are 1..N, party ids an enum of the draft's parties, every draft item
+        gets a required review object in order, lengths are bounded: a grammar-constrained
+        server (llama-server) cannot emit anything else.
+        """
+        n = max(1, self.n_sentences)
+        party: dict[str, Any] = (
+            {"enum": list(self.party_ids), "type": "string"}
+            if self.party_ids
+            else {"maxLength": 24, "pattern": _ID, "type": "string"}
         )
-        decision: ReviewDecision = "keep"
-        summary: summary_t = ""  # type: ignore[valid-type]
-        speaker: party_id | None = None  # type: ignore[valid-type]
+        review: dict[str, Any] = {
+            "decision": {"enum": list(REVIEW_DECISIONS), "type": "string"},
+            "summary": {"maxLength": REVIEW_SUMMARY_CHARS, "type": "string"},
+        }
+        if self.speaker:
+            review["speaker"] = {"anyOf": [dict(party), {"type": "null"}], "default": None}
+        return {
+            "$defs": {
+                "Review": {
+                    "properties": review,
+                    "required": ["decision", "summary"],
+                    "type": "object",
+                },
+                "Missing": {
+                    "properties": {
+                        "category": {"enum": list(CATEGORIES), "type": "string"},
+                        "sentences": {
+                            "items": {"maximum": n, "minimum": 1, "type": "integer"},
+                            "maxItems": 3, "minItems": 1, "type": "array",
+                        },
+                        "speakers": {
+                            "items": dict(party), "maxItems": 6, "minItems": 1, "type": "array"
+                        },
+                        "to": {"items": dict(party), "maxItems": 6, "type": "array"},
+                        "summary": {
+                            "maxLength": REVIEW_SUMMARY_CHARS, "minLength": 1, "type": "string"
+                        },
+                    },
+                    "required": ["category", "sentences", "speakers", "to", "summary"],
+                    "type": "object",
+                },
+            },
+            "properties": {
+                "review": {
+                    "properties": {d: {"$ref": "#/$defs/Review"} for d in self.draft_ids},
+                    "required": list(self.draft_ids),
+                    "type": "object",
+                },
+                "missing": {
+                    "items": {"$ref": "#/$defs/Missing"},
+                    "maxItems": MAX_MISSING,
+                    "type": "array",
+                },
+                "headline": {"maxLength": SUMMARY_CHARS, "type": "string"},
+                "event": {"enum": list(EVENT_KINDS), "type": "string"},
+            },
+            "required": ["review", "missing", "headline", "event"],
+            "title": "ReviewAnswer",
+            "type": "object",
+        }
 
-    class Missing(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        category: Literal["agreement", "request", "position"]
-        sentences: Annotated[list[sentence_no], Field(min_length=1, max_length=3)]
-        speakers: Annotated[list[party_id], Field(min_length=1, max_length=6)]  # type: ignore[valid-type]
-        to: Annotated[list[party_id], Field(max_length=6)] = []  # type: ignore[valid-type]
-        summary: Annotated[str, Field(min_length=1, max_length=REVIEW_SUMMARY_CHARS)]
 
-    fields: dict[str, Any] = {d: (Review | None, None) for d in draft_ids}
-    from pydantic import create_model
+# The spec of the document whose review is being sent or validated (see ReviewSpec).
+_REVIEW_SPEC: ContextVar[ReviewSpec | None] = ContextVar("readout_review_spec", default=None)
 
-    Reviews = create_model(
-        "DraftReview",
-        __config__=ConfigDict(extra="ignore", json_schema_extra={"required": list(draft_ids)}),
-        **fields,
-    )
 
-    class ReviewAnswer(BaseModel):
-        model_config = ConfigDict(
-            extra="ignore",
-            json_schema_extra={"required": ["review", "missing", "headline", "event"]},
-        )
-        review: Reviews = Field(default_factory=Reviews)  # type: ignore[valid-type]
-        missing: Annotated[list[Missing], Field(max_length=MAX_MISSING)] = []
-        headline: Annotated[str, Field(max_length=SUMMARY_CHARS)] = "Summary"
-        event: LLMEventKind = "other"
+class Review(BaseModel):
+    """The model's decision on one draft item."""
 
-        @model_validator(mode="before")
-        @classmethod
-        def _complete(cls, data: Any) -> Any:
-            # A whole answer must review every draft item (only a cut-off one may stop early).
-            if _SALVAGING.get() or not isinstance(data, dict):
-                return data
-            review = data.get("review")
-            if not isinstance(review, dict):
-                raise ValueError("review: missing; give one decision per draft item")
-            absent = [
-                d for d in draft_ids
-                if not isinstance(review.get(d), dict) or "decision" not in review[d]
-            ]
-            if absent:
-                raise ValueError(f"review: no decision for draft items {absent[:12]}")
+    model_config = ConfigDict(extra="ignore")
+    decision: ReviewDecision = "keep"
+    summary: Annotated[str, Field(max_length=REVIEW_SUMMARY_CHARS)] = ""
+    speaker: str | None = None
+
+
+class Missing(BaseModel):
+    """An item the draft lacked, cited by sentence number."""
+
+    model_config = ConfigDict(extra="ignore")
+    category: Literal["agreement", "request", "position"]
+    sentences: Annotated[list[int], Field(min_length=1, max_length=3)]
+    speakers: Annotated[list[str], Field(min_length=1, max_length=6)]
+    to: Annotated[list[str], Field(max_length=6)] = []
+    summary: Annotated[str, Field(min_length=1, max_length=REVIEW_SUMMARY_CHARS)]
+
+
+class _ReviewAnswer(BaseModel):
+    """The answer to a review prompt: one decision per draft item, then items the draft missed.
+
+    Validated against the current `ReviewSpec`. Lenient where the schema is strict (every field
+    has a default), so a cut-off answer can be salvaged: draft items it did not reach are kept
+    as drafted.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    review: dict[str, Review] = {}
+    missing: Annotated[list[Missing], Field(max_length=MAX_MISSING)] = []
+    headline: Annotated[str, Field(max_length=SUMMARY_CHARS)] = "Summary"
+    event: LLMEventKind = "other"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete(cls, data: Any) -> Any:
+        # A whole answer must review every draft item (only a cut-off one may stop early).
+        spec = _REVIEW_SPEC.get()
+        if spec is None or _SALVAGING.get() or not isinstance(data, dict):
             return data
+        review = data.get("review")
+        if not isinstance(review, dict):
+            raise ValueError("review: missing; give one decision per draft item")
+        absent = [
+            d for d in spec.draft_ids
+            if not isinstance(review.get(d), dict) or "decision" not in review[d]
+        ]
+        if absent:
+            raise ValueError(f"review: no decision for draft items {absent[:12]}")
+        return data
 
-        @classmethod
-        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            if args or kwargs:
-                return super().model_json_schema(*args, **kwargs)
-            if cls not in _SCHEMAS:
-                schema = super().model_json_schema()
-                # Every draft item gets a review object (never null) in the grammar.
-                for prop in schema["$defs"]["DraftReview"]["properties"].values():
-                    prop.clear()
-                    prop["$ref"] = "#/$defs/Review"
-                _SCHEMAS[cls] = schema
-            return copy.deepcopy(_SCHEMAS[cls])
+    @model_validator(mode="after")
+    def _check(self) -> _ReviewAnswer:
+        spec = _REVIEW_SPEC.get()
+        if spec is None:
+            return self
+        errors: list[str] = []
+        self.review = {k: v for k, v in self.review.items() if k in spec.draft_ids}
+        known = set(spec.party_ids)
 
+        def bad_party(pid: str) -> bool:
+            return pid not in known if known else not re.fullmatch(_ID, pid)
+
+        for r in self.review.values():
+            if r.speaker is not None and (not spec.speaker or bad_party(r.speaker)):
+                r.speaker = None  # a correction the schema does not offer: ignored
+        for i, m in enumerate(self.missing):
+            out = [s for s in m.sentences if not 1 <= s <= spec.n_sentences]
+            if out:
+                errors.append(f"missing[{i}].sentences {out} not in 1..{spec.n_sentences}")
+            unknown = [p for p in (*m.speakers, *m.to) if bad_party(p)]
+            if unknown:
+                errors.append(
+                    f"missing[{i}]: party ids {unknown} not among {sorted(known)}"
+                )
+        if errors:
+            raise ValueError("; ".join(errors[:8]))
+        return self
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        spec = _REVIEW_SPEC.get()
+        if args or kwargs or spec is None:
+            return super().model_json_schema(*args, **kwargs)
+        return spec.json_schema()
+
+
+ReviewAnswer: Any = _wrapped(_ReviewAnswer)
+ReviewAnswer.__name__ = ReviewAnswer.__qualname__ = "ReviewAnswer"
+
+
+def review_schema(spec: ReviewSpec) -> dict[str, Any]:
+    """The JSON schema a review prompt sends for `spec` (for docs and tests)."""
+    token = _REVIEW_SPEC.set(spec)
     try:
-        from instructor.v2.core.function_calls import response_schema
-    except ImportError:  # pragma: no cover
-        return ReviewAnswer
-    return response_schema(ReviewAnswer)
+        return ReviewAnswer.model_json_schema()
+    finally:
+        _REVIEW_SPEC.reset(token)
 
 
 def review_to_summary(
@@ -653,7 +760,7 @@ def review_to_summary(
     reviews = data.review
     unreviewed = 0
     for d in draft.items:
-        r = getattr(reviews, d.id, None)
+        r = reviews.get(d.id)
         if r is None:
             unreviewed += 1
             add(d.category, list(d.speakers), list(d.to), d.summary, d.sentences, d.force, d.kind)
@@ -898,6 +1005,18 @@ class _Plan:
     model: Any
     hint_parties: dict[str, dict[str, str]]
     draft: Draft | None = None
+    spec: ReviewSpec | None = None
+
+    @contextlib.contextmanager
+    def bound(self) -> Iterator[None]:
+        """Make this plan's constraints visible to the answer model's validators and schema."""
+        hints = _HINT_PARTIES.set(self.hint_parties)
+        spec = _REVIEW_SPEC.set(self.spec)
+        try:
+            yield
+        finally:
+            _REVIEW_SPEC.reset(spec)
+            _HINT_PARTIES.reset(hints)
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -1020,13 +1139,13 @@ class LLMEngine(Engine):
         if self.prompt.mode == "review":  # the draft is the task: sent whatever `hints` says
             draft = offline_draft(document)
             hints = draft.hints()
-            plan = _Plan(
-                review_model(
-                    n_sentences, tuple(d.id for d in draft.items), draft.party_ids
-                ),
-                {},
-                draft,
+            spec = ReviewSpec(
+                n_sentences,
+                tuple(d.id for d in draft.items),
+                draft.party_ids,
+                speaker=self.prompt.review_speaker,
             )
+            plan = _Plan(ReviewAnswer, {}, draft, spec)
         else:
             hints, hint_parties = offline_hints(document, self.hints)
             plan = _Plan(response_model(n_sentences), hint_parties)
@@ -1181,11 +1300,8 @@ class LLMEngine(Engine):
         """
         if not failure.truncated or self.on_truncation != "salvage" or not failure.raw:
             return None
-        token = _HINT_PARTIES.set(plan.hint_parties)
-        try:
+        with plan.bound():
             return salvage(failure.raw, plan.model)
-        finally:
-            _HINT_PARTIES.reset(token)
 
     def _output(
         self,
@@ -1232,11 +1348,8 @@ class LLMEngine(Engine):
             run.attempts += 1
             try:
                 request = self._request(messages, n, plan.model)
-                token = _HINT_PARTIES.set(plan.hint_parties)
-                try:
+                with plan.bound():
                     answer = self._send_sync(client, request, rendered, run)
-                finally:
-                    _HINT_PARTIES.reset(token)
             except _Invalid as failure:
                 last = failure
                 kept = self._salvaged(failure, plan)
@@ -1287,11 +1400,8 @@ class LLMEngine(Engine):
             run.attempts += 1
             try:
                 request = self._request(messages, n, plan.model)
-                token = _HINT_PARTIES.set(plan.hint_parties)
-                try:
+                with plan.bound():
                     answer = await self._send_async(client, request, rendered, run)
-                finally:
-                    _HINT_PARTIES.reset(token)
             except _Invalid as failure:
                 last = failure
                 kept = self._salvaged(failure, plan)
