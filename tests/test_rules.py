@@ -114,6 +114,16 @@ def test_mentioned_places_are_not_parties() -> None:
     assert _has(s, "position", {"DEU"}, "welcomed the UK's contribution")
 
 
+def test_seas_and_oceans_are_not_parties() -> None:
+    text = (
+        "Norwegian Foreign Minister Espen Eide held a call with Kenyan Foreign Minister Grace Ali. "
+        "Eide said Norway supports fisheries in the Western Indian Ocean. "
+        "Ali raised shipping in the South China Sea and the Arabian Gulf."
+    )
+    countries = {p.country for p in summarize(text, engine="rules").summary.parties}
+    assert countries == {"NOR", "KEN"}
+
+
 def test_at_the_request_of() -> None:
     s = _run("07-at-the-request-of.txt")
     assert _participants(s) == {"JPN", "CAN"}

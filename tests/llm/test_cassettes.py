@@ -1,7 +1,8 @@
 """Replays of real llama-server recordings (scripts/record-cassettes): mechanics, never wording.
 
-Qwen2.5-Coder-1.5B-Instruct recorded the happy paths (the seed readout; a prompt-injection
-readout); Gemma 3 270M recorded the real re-ask / exhausted path and a real context overflow.
+Qwen2.5-Coder-1.5B-Instruct recorded the happy paths: prompt v1 on the seed readout and a
+prompt-injection readout, and the default prompt (a review of the offline draft) on the seed, a
+279-word call readout and the injection readout. Gemma 3 270M recorded the real re-ask / exhausted path and a real context overflow.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .conftest import DATA, SEED, make_engine
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 INJECTION_TEXT = (DATA / "injection.txt").read_text(encoding="utf-8")
+CALL300_TEXT = (DATA / "call-300.txt").read_text(encoding="utf-8")
 
 
 def bodies(cassette: Any) -> list[dict[str, Any]]:
@@ -97,28 +99,47 @@ def test_seed_with_qwen(vcr: Any) -> None:
     assert prov.prompt_version and re.fullmatch(r"[0-9a-f]{64}", prov.prompt_hash)
 
 
-@pytest.mark.recorded_with("qwen")
-@pytest.mark.default_cassette("qwen-seed-review.yaml")
-@pytest.mark.vcr
-def test_seed_review_with_qwen(vcr: Any) -> None:
-    """Prompt v2 (the default): the model reviews the offline engine's draft.
+def check_review(body: dict[str, Any], text: str) -> None:
+    """A review request (the default prompt): the data block ends with the offline draft."""
+    check_request_shape(body, text)
+    user = body["messages"][-1]["content"]
+    block = user.split("<<<END")[0]
+    assert re.search(r"^D1: ", block, flags=re.M)  # the offline draft, listed for review
+    schema = body["response_format"]["json_schema"]["schema"]
+    listed = re.findall(r"^(D\d+): ", block, flags=re.M)
+    assert schema["properties"]["review"]["required"] == listed
 
-    The draft is part of the request body, so a change in the rules engine's output for the seed
-    fails this replay loudly: re-record with scripts/record-cassettes qwen.
+
+REVIEW_READOUTS = {  # cassette: text (all recorded with the default prompt, a review of the draft)
+    "qwen-seed-review.yaml": SEED_TEXT,
+    "qwen-call300-review.yaml": CALL300_TEXT,
+    "qwen-injection-review.yaml": INJECTION_TEXT,
+}
+
+
+@pytest.mark.recorded_with("qwen")
+@pytest.mark.parametrize(
+    "default_cassette_name", list(REVIEW_READOUTS), ids=[c.split(".")[0] for c in REVIEW_READOUTS]
+)
+@pytest.mark.vcr
+def test_review_with_qwen(vcr: Any, default_cassette_name: str) -> None:
+    """The default prompt (a review of the offline engine's draft) on three readouts.
+
+    The draft is part of the request body, so a change in the rules engine's output for these
+    readouts fails this replay loudly: re-record with scripts/record-cassettes qwen.
     """
-    engine = make_engine("qwen", prompt=load_prompt("summarize", "2"))
-    result = api.summarize(SEED_TEXT, engine=engine)
-    body = bodies(vcr)[0]
-    assert body["response_format"]["type"] == "json_schema"
-    system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
-    for s in parse_document(SEED_TEXT).sentences:  # the readout is never in the system prompt
-        assert s.text[:40] not in system
-    assert len(re.findall(r"<<<(READOUT-DATA-[0-9a-f]{16})>>>", user)) == 1
-    assert re.search(r"^D1: ", user, flags=re.M)  # the offline draft, listed for review
-    check_grounded(result, SEED_TEXT)
+    text = REVIEW_READOUTS[default_cassette_name]
+    engine = make_engine("qwen", prompt=load_prompt("summarize"))
+    result = api.summarize(text, engine=engine)
+    check_review(bodies(vcr)[0], text)
+    check_grounded(result, text)
     check_usage(result, vcr)
-    assert result.provenance.prompt_version == "2"
+    assert result.provenance.prompt_version == load_prompt("summarize").version
     assert any(True for _ in result.summary.items())
+    if text is INJECTION_TEXT:
+        user = bodies(vcr)[0]["messages"][-1]["content"]
+        assert "IGNORE ALL PREVIOUS INSTRUCTIONS" in user.split("<<<END")[0]
+        assert "IGNORE" not in bodies(vcr)[0]["messages"][0]["content"]
 
 
 @pytest.mark.recorded_with("qwen", record=False)  # replays test_seed_with_qwen's recording

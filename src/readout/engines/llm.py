@@ -41,6 +41,7 @@ import logging
 import random
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -178,7 +179,43 @@ def _wrapped(model: type[BaseModel]) -> Any:
         from instructor.v2.core.function_calls import response_schema
     except ImportError:  # pragma: no cover - another instructor layout: it wraps per request
         return model
-    return response_schema(model)
+    wrapped = response_schema(model)
+    _check_once(wrapped)
+    return wrapped
+
+
+_CHECKED: weakref.WeakSet[type] = weakref.WeakSet()
+
+
+def _check_once(model: type) -> None:
+    """Run instructor's async-validator check on one of our answer models once, not per call.
+
+    instructor walks the response model's whole class tree for async validators about five
+    times per request (~15% of the library's own time per call). Our answer models are built
+    here, once, and never change, so each is checked once (the original check, which raises if
+    it fails) and then skipped; every other model still gets instructor's check every time.
+    """
+    try:
+        from instructor.v2.core import patch
+        from instructor.v2.validation import async_validators
+    except ImportError:  # pragma: no cover - another instructor layout: checked per call
+        return
+    original = async_validators.reject_async_validators
+    if not getattr(original, "_readout_once", False):
+        check = original
+
+        def reject_async_validators(response_model: Any) -> None:
+            if response_model in _CHECKED:
+                return
+            check(response_model)
+
+        reject_async_validators._readout_once = True  # type: ignore[attr-defined]
+        async_validators.reject_async_validators = reject_async_validators
+        if getattr(patch, "reject_async_validators", None) is original:
+            patch.reject_async_validators = reject_async_validators
+        original = check
+    original(model)  # raises if the model has async validators: then it is never skipped
+    _CHECKED.add(model)
 
 
 LLMEventKind = Literal["call", "video_call", "meeting", "visit", "joint_statement", "other"]

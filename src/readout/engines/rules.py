@@ -546,6 +546,14 @@ _LANG_STOP = {
     ),
 }
 _WORDS = re.compile(r"[^\W\d_]+")
+_LETTERS = re.compile(r"[^\W\d_]")
+_SCRIPTS = (  # checked in this order: kana before CJK (Japanese text mixes both)
+    (re.compile(r"[\u3040-\u30ff]"), "ja"),
+    (re.compile(r"[\uac00-\ud7af]"), "ko"),
+    (re.compile(r"[\u4e00-\u9fff]"), "zh"),
+    (re.compile(r"[\u0400-\u04ff]"), "ru"),
+    (re.compile(r"[\u0600-\u06ff]"), "ar"),
+)
 
 
 def _detect_language(document: Document) -> str:
@@ -553,16 +561,10 @@ def _detect_language(document: Document) -> str:
     if declared:
         return declared
     body = document.body[:4000]
-    letters = [c for c in body if c.isalpha()]
-    if letters:
-        n = len(letters)
-        cjk = sum(1 for c in letters if "\u4e00" <= c <= "\u9fff")
-        kana = sum(1 for c in letters if "\u3040" <= c <= "\u30ff")
-        hangul = sum(1 for c in letters if "\uac00" <= c <= "\ud7af")
-        cyr = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
-        arab = sum(1 for c in letters if "\u0600" <= c <= "\u06ff")
-        for count, lang in ((kana, "ja"), (hangul, "ko"), (cjk, "zh"), (cyr, "ru"), (arab, "ar")):
-            if count > 0.3 * n:
+    if not body.isascii():
+        n = len(_LETTERS.findall(body))
+        for script, lang in _SCRIPTS:
+            if n and len(script.findall(body)) > 0.3 * n:
                 return lang
     words = [w.lower() for w in _WORDS.findall(body)[:400]]
     if len(words) < 6:
@@ -617,8 +619,10 @@ class _Ctx:
     first_person: bool = False  # "Today I spoke with ...": the issuer's official writes as "I"
 
 
-def _tokens(text: str, base: int = 0) -> list[tuple[int, int, str]]:
-    return [(m.start() + base, m.end() + base, m.group()) for m in _TOKEN.finditer(text)]
+@lru_cache(maxsize=4096)
+def _tokens(text: str, base: int = 0) -> tuple[tuple[int, int, str], ...]:
+    """Word tokens of `text` as (start + base, end + base, token); cached (called repeatedly)."""
+    return tuple((m.start() + base, m.end() + base, m.group()) for m in _TOKEN.finditer(text))
 
 
 def _strip_tok(w: str) -> str:
@@ -657,6 +661,8 @@ def _country_spans_uncached(text: str) -> list[tuple[int, int, str, str]]:
             continue  # only "the Alliance" on its own names NATO, not "the Global Alliance for"
         if not code:
             continue
+        if _GEO_FEATURE.match(text, m.end()):
+            continue  # "the Indian Ocean", "South China Sea": a place, not a party
         kind = kind_of(m.group())
         if kind == "capital" and _FIRST_NAME_CAPITAL.match(text, m.end()):
             prev = text[max(0, m.start() - 40) : m.start()].split()
@@ -666,6 +672,7 @@ def _country_spans_uncached(text: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
+_GEO_FEATURE = re.compile(r"\s+(?:Ocean|Sea|Gulf|Peninsula|Subcontinent|Basin)\b")
 _FIRST_NAME_CAPITAL = re.compile(r"\s+[A-ZÀ-Þ][a-zà-ÿ'’-]+\b")
 
 
