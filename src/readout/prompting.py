@@ -77,6 +77,8 @@ class PromptTemplate:
     """`summarize` (the model finds the items) or `review` (it reviews the offline draft)."""
     review_speaker: bool = True
     """In review mode: whether the model may correct a draft item's speaker."""
+    review_additions: str = "any"
+    """In review mode: which added items are kept, `any` or `uncovered` (see review_to_summary)."""
 
     def _system(self, **variables: Any) -> str:
         return _compile(self.system).render(**variables).strip()
@@ -123,6 +125,9 @@ def _read_template(path: Path) -> PromptTemplate:
         if "input" not in ex or "output" not in ex:
             raise ConfigError(f"prompt template {path.name}: example {n} needs input and output")
         json.loads(ex["output"])  # an example answer must be valid JSON
+    additions = str(data.get("review_additions", "any"))
+    if additions not in ("any", "uncovered"):
+        raise ConfigError(f"prompt template {path.name}: unknown review_additions {additions!r}")
     mode = str(data.get("mode", "summarize"))
     if mode not in ("summarize", "review"):
         raise ConfigError(f"prompt template {path.name}: unknown mode {mode!r}")
@@ -135,6 +140,7 @@ def _read_template(path: Path) -> PromptTemplate:
         path=path,
         mode=mode,
         review_speaker=bool(data.get("review_speaker", True)),
+        review_additions=additions,
     )
 
 
@@ -237,7 +243,9 @@ def _fixed_part(template: PromptTemplate, summary_language: str) -> tuple[str, s
         json.dumps(
             {"system": system, "examples": examples, "user": template.user}
             | ({"mode": template.mode} if template.mode != "summarize" else {})
-            | ({} if template.review_speaker else {"review_speaker": False}),
+            | ({} if template.review_speaker else {"review_speaker": False})
+            | ({} if template.review_additions == "any" else
+               {"review_additions": template.review_additions}),
             ensure_ascii=False,
             sort_keys=True,
         ).encode("utf-8")

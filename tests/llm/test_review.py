@@ -216,3 +216,35 @@ def test_concurrent_async_documents_each_send_their_own_schema() -> None:
         listed = re.findall(r"^(D\d+): ", req["messages"][-1]["content"], flags=re.M)
         schema = req["response_format"]["json_schema"]["schema"]
         assert schema["properties"]["review"]["required"] == listed
+
+
+def test_v3_keeps_added_items_only_on_sentences_no_kept_draft_item_covers() -> None:
+    text = (DATA / "call-300.txt").read_text(encoding="utf-8")
+    draft = offline_draft(parse_document(text))
+    covered = {s for d in draft.items for s in d.sentences}
+    free = next(i for i in range(1, len(parse_document(text).sentences) + 1) if i not in covered)
+    dropped = next(d for d in draft.items
+                   if not any(set(d.sentences) & set(x.sentences) for x in draft.items if x != d))
+    kept = next(d for d in draft.items if d != dropped)
+    speaker = [draft.participants[0]]
+
+    def added(sentence: int, summary: str) -> dict:
+        return {"category": "position", "sentences": [sentence], "speakers": speaker, "to": [],
+                "summary": summary}
+
+    answer = {
+        "review": {d.id: {"decision": "drop" if d == dropped else "keep", "summary": "kept"}
+                   for d in draft.items},
+        "missing": [added(kept.sentences[0], "on a covered sentence"),
+                    added(free, "on a free sentence"),
+                    added(dropped.sentences[0], "replaces a dropped item")],
+        "headline": "H", "event": "call",
+    }
+    v3 = api.summarize(text, engine=engine_for(FakeLLMServer([answer]),
+                                                prompt=load_prompt("summarize", "3")))
+    v2 = api.summarize(text, engine=engine_for(FakeLLMServer([answer])))
+    got3 = {i.summary for _, i in v3.summary.items()}
+    got2 = {i.summary for _, i in v2.summary.items()}
+    assert {"on a free sentence", "replaces a dropped item"} <= got3
+    assert "on a covered sentence" not in got3
+    assert "on a covered sentence" in got2  # v2 keeps any addition that is not a repeat

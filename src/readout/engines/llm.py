@@ -733,12 +733,15 @@ def review_schema(spec: ReviewSpec) -> dict[str, Any]:
 
 
 def review_to_summary(
-    answer: BaseModel, document: Document, draft: Draft
+    answer: BaseModel, document: Document, draft: Draft, *, additions: str = "any"
 ) -> tuple[ReadoutSummary, list[str]]:
     """Apply a review answer to the draft: a grounded `ReadoutSummary` (exact sentence spans).
 
     Kept and changed draft items keep the draft's sentence numbers; added items cite the
     sentence numbers the model gave. Draft items the answer did not reach are kept as drafted.
+    `additions="uncovered"` keeps an added item only when none of its sentences holds a kept
+    draft item (the draft already covers those sentences; a small model's additions there are
+    mostly repeats in another category); `"any"` keeps every addition that is not a repeat.
     """
     warnings: list[str] = []
     data: Any = answer
@@ -796,6 +799,7 @@ def review_to_summary(
 
     reviews = data.review
     unreviewed = 0
+    dropped: set[str] = set()
     for d in draft.items:
         r = reviews.get(d.id)
         if r is None:
@@ -803,6 +807,7 @@ def review_to_summary(
             add(d.category, list(d.speakers), list(d.to), d.summary, d.sentences, d.force, d.kind)
             continue
         if r.decision == "drop":
+            dropped.add(d.id)
             continue
         category = d.category if r.decision == "keep" else r.decision
         speakers = list(d.speakers)
@@ -817,7 +822,10 @@ def review_to_summary(
             d.kind if d.category == "agreement" else "shared_view")
     if unreviewed:
         warnings.append(f"{unreviewed} draft item(s) not reviewed by the model; kept as drafted")
+    covered = {s for d in draft.items if d.id not in dropped for s in d.sentences}
     for m in data.missing:
+        if additions == "uncovered" and covered & set(m.sentences):
+            continue
         add(m.category, list(m.speakers), list(m.to), m.summary, sorted(set(m.sentences)),
             added=True)
     summary = ReadoutSummary(
@@ -1351,7 +1359,9 @@ class LLMEngine(Engine):
         cut_off: bool = False,
     ) -> EngineOutput:
         if plan.draft is not None:
-            summary, warnings = review_to_summary(answer, document, plan.draft)
+            summary, warnings = review_to_summary(
+                answer, document, plan.draft, additions=self.prompt.review_additions
+            )
         else:
             summary, warnings = to_summary(answer, document)
         if cut_off:
