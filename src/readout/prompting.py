@@ -253,6 +253,32 @@ def _fixed_part(template: PromptTemplate, summary_language: str) -> tuple[str, s
     return system, digest
 
 
+_PLACEHOLDER = "READOUT-DATA-\x00BOUNDARY\x00"
+
+
+@functools.lru_cache(maxsize=64)
+def _example_messages(
+    template: PromptTemplate, summary_language: str
+) -> tuple[tuple[str, str], ...]:
+    """The few-shot user/assistant pairs, rendered once with a placeholder boundary."""
+    out: list[tuple[str, str]] = []
+    for ex in template.examples:
+        out.append((
+            "user",
+            template._user(
+                data=_example_input(ex["input"], _PLACEHOLDER, ex.get("hints", "")),
+                boundary=_PLACEHOLDER,
+                summary_language=summary_language,
+                n_sentences=len(ex["input"]),
+            ),
+        ))
+        out.append((
+            "assistant",
+            json.dumps(json.loads(ex["output"]), ensure_ascii=False, separators=(",", ":")),
+        ))
+    return tuple(out)
+
+
 def render_prompt(
     template: PromptTemplate,
     document: Document,
@@ -264,26 +290,9 @@ def render_prompt(
     """The chat messages for `document`: system, few-shot pairs, then the data block."""
     system, digest = _fixed_part(template, summary_language)
     messages = [{"role": "system", "content": system}]
-    for ex in template.examples:
-        messages.append(
-            {
-                "role": "user",
-                "content": template._user(
-                    data=_example_input(ex["input"], boundary, ex.get("hints", "")),
-                    boundary=boundary,
-                    summary_language=summary_language,
-                    n_sentences=len(ex["input"]),
-                ),
-            }
-        )
-        messages.append(
-            {
-                "role": "assistant",
-                "content": json.dumps(
-                    json.loads(ex["output"]), ensure_ascii=False, separators=(",", ":")
-                ),
-            }
-        )
+    for role, content in _example_messages(template, summary_language):
+        # the examples use this call's boundary too (rendered once, with a placeholder)
+        messages.append({"role": role, "content": content.replace(_PLACEHOLDER, boundary)})
     messages.append(
         {
             "role": "user",

@@ -546,6 +546,11 @@ _LANG_STOP = {
     ),
 }
 _WORDS = re.compile(r"[^\W\d_]+")
+# stop word -> the languages whose stop list holds it (one pass over the words)
+_STOP_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _stops in (("en", _EN_STOP), *_LANG_STOP.items()):
+    for _w in _stops:
+        _STOP_LANGS[_w] = (*_STOP_LANGS.get(_w, ()), _lang)
 _LETTERS = re.compile(r"[^\W\d_]")
 _SCRIPTS = (  # checked in this order: kana before CJK (Japanese text mixes both)
     (re.compile(r"[\u3040-\u30ff]"), "ja"),
@@ -566,13 +571,16 @@ def _detect_language(document: Document) -> str:
         for script, lang in _SCRIPTS:
             if n and len(script.findall(body)) > 0.3 * n:
                 return lang
-    words = [w.lower() for w in _WORDS.findall(body)[:400]]
+    words = _WORDS.findall(body)[:400]
     if len(words) < 6:
         return "en"
-    en = sum(1 for w in words if w in _EN_STOP)
-    best, best_n = "en", en
-    for lang, stops in _LANG_STOP.items():
-        k = sum(1 for w in words if w in stops)
+    counts = dict.fromkeys(("en", *_LANG_STOP), 0)
+    for w in words:
+        for lang in _STOP_LANGS.get(w.lower(), ()):
+            counts[lang] += 1
+    best, best_n = "en", counts["en"]
+    for lang in _LANG_STOP:
+        k = counts[lang]
         if k > best_n * 1.3 and k >= 3 and k >= 0.08 * len(words):
             best, best_n = lang, k
     return best
@@ -727,6 +735,25 @@ _NAME_ABBR_END = re.compile(r"(?:^|\s)[A-Z][a-z]{0,2}\.$")
 _POST_NOMINALS = frozenset("TD MP MEP MLA MSP MHA KC QC OBE CBE MBE KBE GCMG PC".split())
 
 
+@lru_cache(maxsize=16384)
+def _token_class(w: str) -> tuple[str, str]:
+    """A token's stripped form and context-free class for `_persons`: P (a particle name such
+    as "al-Sudani"), H (head title), T (title), K (connector), N (name-like), X (other)."""
+    sw = _strip_tok(w)
+    if _PARTICLE_NAME.match(sw):
+        return sw, "P"
+    if sw in _TITLE_WORDS:
+        return sw, "H" if sw in _HEAD_TITLES or sw.rstrip("s") in _HEAD_TITLES else "T"
+    if w in _CONNECTORS:
+        return sw, "K"
+    if (_is_cap(w) and sw not in _CAP_STOP and len(sw) > 1) or _INITIAL.fullmatch(w):
+        return sw, "N"
+    return sw, "X"
+
+
+_INITIAL = re.compile(r"[A-Z]\.")
+
+
 def _persons(text: str, base: int = 0) -> list[_Person]:
     """Titled persons in `text` (names after a title, appositions, 'counterpart, X')."""
     countries = _country_spans(text)
@@ -747,8 +774,8 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                 j += 1
             i = max(j, i + 1)
             continue
-        sw = _strip_tok(w)
-        if _PARTICLE_NAME.match(sw):
+        sw, typ = _token_class(w)
+        if typ == "P":
             items.append((s, e, sw, "N"))  # "al-Sudani", "el-Sisi"
             i += 1
             continue
@@ -767,14 +794,6 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             items.append((s, e, sw, "N"))  # a short surname after a title ("Vice Premier He")
             i += 1
             continue
-        if sw in _TITLE_WORDS:
-            typ = "H" if sw in _HEAD_TITLES or sw.rstrip("s") in _HEAD_TITLES else "T"
-        elif w in _CONNECTORS:
-            typ = "K"
-        elif (_is_cap(w) and sw not in _CAP_STOP and len(sw) > 1) or re.fullmatch(r"[A-Z]\.", w):
-            typ = "N"
-        else:
-            typ = "X"
         if typ == "N" and items and items[-1][3] == "N" and _heading_verb(sw):
             typ = "X"  # "Minister Sofia Dimova Holds Talks with ...": a verb ends the name
         items.append((s, e, sw if typ == "N" else w, typ))
@@ -1066,7 +1085,10 @@ def _is_heading(doc: Document, s: Sentence) -> bool:
     nxt = doc.source[s.end : s.end + 2]
     ends_line = not nxt or nxt[0] == "\n" or nxt.startswith("\r")
     # no final punctuation at the end of a line: a title, a date line, a heading
-    return not re.search(r"[.!?。！？][\"'”’)\]]*$", t) and ends_line
+    return not _FINAL_PUNCT.search(t) and ends_line
+
+
+_FINAL_PUNCT = re.compile(r"[.!?。！？][\"'”’)\]]*$")
 
 
 def _is_narration(text: str) -> bool:
