@@ -92,9 +92,9 @@ def answer_for(body: dict[str, Any]) -> dict[str, Any]:
         "requests": [],
         "agreements": agreements,
     }
-    # A review prompt (v2): keep every draft item the schema requires a decision for.
+    # A review prompt (v2, v3): keep every draft item the schema requires a decision for.
     schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
-    draft_ids = (schema.get("$defs") or {}).get("DraftReview", {}).get("required")
+    draft_ids = ((schema.get("properties") or {}).get("review") or {}).get("required")
     if isinstance(draft_ids, list):
         answer["review"] = {d: {"decision": "keep", "summary": "Kept."} for d in draft_ids}
         answer["missing"] = []

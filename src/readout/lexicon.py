@@ -8,7 +8,9 @@ cached; matching uses one precompiled regular expression.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 __all__ = [
     "CAPITALS",
@@ -473,15 +475,49 @@ def kind_of(name: str) -> str:
     return kinds.get(key, "country")
 
 
+def _units(name: str) -> tuple[str, ...]:
+    """A name as regex units: an apostrophe matches ' or ’, a space any run of whitespace."""
+    out: list[str] = []
+    for ch in name:
+        if ch in "'’":
+            out.append("['’]")
+        elif ch.isspace():
+            if not out or out[-1] != r"\s+":
+                out.append(r"\s+")
+        else:
+            out.append(re.escape(ch))
+    return tuple(out)
+
+
+def _trie_pattern(names: Iterable[str]) -> str:
+    """An alternation of `names` as a trie: at each branch the longer continuation is tried
+    first, so it matches exactly what "longest alternative first" matches, without trying a
+    thousand alternatives one by one at every capitalised word."""
+    trie: dict[str, Any] = {}
+    for name in names:
+        node = trie
+        for unit in _units(name):
+            node = node.setdefault(unit, {})
+        node[""] = {}  # a name ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [unit + emit(child) for unit, child in sorted(node.items()) if unit]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return emit(trie)
+
+
 @lru_cache(maxsize=1)
 def country_regex() -> re.Pattern[str]:
-    """One case-sensitive pattern matching any known name (longest alternatives first)."""
+    """One case-sensitive pattern matching any known name (the longest name that fits)."""
     names, _ = _tables()
-    alts: list[str] = []
-    for k in sorted(names, key=len, reverse=True):
-        esc = re.escape(k).replace("'", "['’]").replace(r"\ ", r"\s+")
-        alts.append(esc)
-    body = "|".join(alts)
+    body = _trie_pattern(names)
     # cheap guards first: a name starts a capitalised word
     return re.compile(
         r"(?<![\w.-])(?=[A-ZÀ-ÞĀ-Ž])" + _NOT_BEFORE + r"(?:" + body + r")(?![\w-])" + _NOT_AFTER
