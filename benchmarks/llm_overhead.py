@@ -91,7 +91,6 @@ def engine(version: str) -> LLMEngine:
 
 def fresh_document() -> None:
     """Forget what the offline pre-pass cached about earlier texts (a batch never repeats one)."""
-    rules._tokens.cache_clear()
     rules._country_spans.cache_clear()
 
 

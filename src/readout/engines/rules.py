@@ -404,11 +404,14 @@ _OPENER = re.compile(
     r"[^,]{0,160},\s*"
 )
 _LEAD_CONJ = re.compile(r"^(?:But|And|Yet|So|However|Also|Moreover|Meanwhile)\s+(?=[a-zA-Z])")
-_BOILER = re.compile(
-    r"attributable to|as follows|^\s*(?:###|\*\*\*|END|\(END\)|-{2,})|^photo\b|^source:|"
-    r"^readout\s*$|^for immediate release|@\w+\.\w+|^\W*$|click here|^related:|^tags?:",
+# boilerplate lines: cues at the start (matched there only), and cues anywhere
+_BOILER_START = re.compile(
+    r"\s*(?:###|\*\*\*|END|\(END\)|-{2,})|photo\b|source:|readout\s*$|for immediate release|"
+    r"\W*$|related:|tags?:",
     re.I,
 )
+_BOILER_ANY = ("attributable to", "as follows", "click here")
+_EMAIL = re.compile(r"@\w+\.\w+")
 _PERFECT_REPORT = re.compile(
     r"\b(?:has|have|had)\s+(?:long\s+|repeatedly\s+|previously\s+|also\s+)?"
     r"(?:said|argued|stated|claimed|maintained|insisted|asserted)\b"
@@ -627,9 +630,8 @@ class _Ctx:
     first_person: bool = False  # "Today I spoke with ...": the issuer's official writes as "I"
 
 
-@lru_cache(maxsize=4096)
 def _tokens(text: str, base: int = 0) -> tuple[tuple[int, int, str], ...]:
-    """Word tokens of `text` as (start + base, end + base, token); cached (called repeatedly)."""
+    """Word tokens of `text` as (start + base, end + base, token)."""
     return tuple((m.start() + base, m.end() + base, m.group()) for m in _TOKEN.finditer(text))
 
 
@@ -735,7 +737,7 @@ _NAME_ABBR_END = re.compile(r"(?:^|\s)[A-Z][a-z]{0,2}\.$")
 _POST_NOMINALS = frozenset("TD MP MEP MLA MSP MHA KC QC OBE CBE MBE KBE GCMG PC".split())
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _token_class(w: str) -> tuple[str, str]:
     """A token's stripped form and context-free class for `_persons`: P (a particle name such
     as "al-Sudani"), H (head title), T (title), K (connector), N (name-like), X (other)."""
@@ -1077,7 +1079,10 @@ _FIRST_PERSON = re.compile(
 
 def _is_heading(doc: Document, s: Sentence) -> bool:
     t = s.text.strip()
-    if _BOILER.search(t):
+    if _BOILER_START.match(t) or ("@" in t and _EMAIL.search(t)):
+        return True
+    low = t.lower()
+    if any(cue in low for cue in _BOILER_ANY):
         return True
     letters = sum(c.isalpha() for c in t[:80])
     if letters < 3:
