@@ -349,3 +349,26 @@ def test_cut_off_answer_can_be_reasked_instead() -> None:
     assert len(server.requests) == 2
     assert "cut off" in server.requests[1]["messages"][-1]["content"]
     assert result.provenance.usage.requests == 2
+
+
+def test_instructors_async_validator_check_still_runs_for_other_models() -> None:
+    """Our answer models are checked once; every other model keeps instructor's full check."""
+    import pydantic
+    from instructor.v2.core import patch
+    from instructor.v2.validation import async_validators as av
+
+    from readout.engines.llm import ReviewAnswer, response_model
+
+    assert av.reject_async_validators(ReviewAnswer) is None
+    assert av.reject_async_validators(response_model(7)) is None
+    assert patch.reject_async_validators is av.reject_async_validators
+
+    def marked() -> None: ...
+
+    setattr(marked, av.ASYNC_VALIDATOR_KEY, True)
+    Foreign = pydantic.create_model("Foreign", x=(int, 0))
+    Foreign.check = staticmethod(marked)  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="async validators are not supported"):
+        av.reject_async_validators(Foreign)
+    with pytest.raises(ValueError):
+        av.reject_async_validators(Foreign)  # every time, not once
