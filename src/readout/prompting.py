@@ -223,36 +223,6 @@ def _example_input(sentences: Sequence[str], boundary: str, hints: str) -> str:
     return "\n".join(parts)
 
 
-@functools.lru_cache(maxsize=64)
-def _fixed_part(template: PromptTemplate, summary_language: str) -> tuple[str, str]:
-    """The rendered system text and the prompt hash (both independent of the document)."""
-    system = template._system(summary_language=summary_language)
-    examples = [
-        (
-            template._user(
-                data=_example_input(ex["input"], "BOUNDARY", ex.get("hints", "")),
-                boundary="BOUNDARY",
-                summary_language=summary_language,
-                n_sentences=len(ex["input"]),
-            ),
-            json.dumps(json.loads(ex["output"]), ensure_ascii=False, separators=(",", ":")),
-        )
-        for ex in template.examples
-    ]
-    digest = hashlib.sha256(
-        json.dumps(
-            {"system": system, "examples": examples, "user": template.user}
-            | ({"mode": template.mode} if template.mode != "summarize" else {})
-            | ({} if template.review_speaker else {"review_speaker": False})
-            | ({} if template.review_additions == "any" else
-               {"review_additions": template.review_additions}),
-            ensure_ascii=False,
-            sort_keys=True,
-        ).encode("utf-8")
-    ).hexdigest()
-    return system, digest
-
-
 _PLACEHOLDER = "READOUT-DATA-\x00BOUNDARY\x00"
 
 
@@ -277,6 +247,29 @@ def _example_messages(
             json.dumps(json.loads(ex["output"]), ensure_ascii=False, separators=(",", ":")),
         ))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_part(template: PromptTemplate, summary_language: str) -> tuple[str, str]:
+    """The rendered system text and the prompt hash (both independent of the document)."""
+    system = template._system(summary_language=summary_language)
+    turns = _example_messages(template, summary_language)
+    examples = [
+        (user.replace(_PLACEHOLDER, "BOUNDARY"), answer)
+        for (_, user), (_, answer) in zip(turns[::2], turns[1::2], strict=True)
+    ]
+    digest = hashlib.sha256(
+        json.dumps(
+            {"system": system, "examples": examples, "user": template.user}
+            | ({"mode": template.mode} if template.mode != "summarize" else {})
+            | ({} if template.review_speaker else {"review_speaker": False})
+            | ({} if template.review_additions == "any" else
+               {"review_additions": template.review_additions}),
+            ensure_ascii=False,
+            sort_keys=True,
+        ).encode("utf-8")
+    ).hexdigest()
+    return system, digest
 
 
 def render_prompt(

@@ -5,10 +5,11 @@ How one `run()` goes:
 1. The prompt (`prompts/summarize.v*.toml`) is rendered: system text, few-shot pairs, then the
    readout as numbered sentences inside a data block with a per-call random boundary
    (`readout.prompting`). Optional hints (the parties the offline engine found) go in the block.
-   A `mode = "review"` template (prompt v2, the default) instead lists the offline engine's
-   draft items (`D1`, `D2`, ..., agreements first) and the answer model asks for one decision
-   per draft item (keep / drop / change category / change speaker, plus a short summary) and
-   then any missing items (`offline_draft`, `ReviewSpec`/`ReviewAnswer`, `review_to_summary`).
+   A `mode = "review"` template (prompts v2 and v3; v3 is the default) instead lists the
+   offline engine's draft items (`D1`, `D2`, ..., agreements first) and the answer asks for one
+   decision per draft item (keep / drop / change category, in v2 also change speaker, plus a
+   short summary) and then any missing items (`offline_draft`, `ReviewSpec`, `ReviewAnswer`,
+   `review_to_summary`).
    A prompt estimated above `max_prompt_tokens` (or a readout above `max_sentences`) is refused
    with an `InputError` before anything is sent.
 2. `instructor` (Mode.JSON_SCHEMA: OpenAI's `response_format: json_schema`) sends it with an
@@ -45,7 +46,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import openai
 import pycountry
@@ -219,7 +220,7 @@ def _check_once(model: type) -> None:
 
 
 LLMEventKind = Literal["call", "video_call", "meeting", "visit", "joint_statement", "other"]
-EVENT_KINDS = ("call", "video_call", "meeting", "visit", "joint_statement", "other")
+EVENT_KINDS: tuple[str, ...] = get_args(LLMEventKind)
 _ID = r"^[a-z][a-z0-9_]{0,23}$"
 
 
@@ -452,8 +453,9 @@ def offline_hints(
 # --- prompt mode "review": the model reviews the offline engine's draft -----------------------
 
 ReviewDecision = Literal["keep", "drop", "position", "request", "agreement"]
-REVIEW_DECISIONS = ("keep", "drop", "position", "request", "agreement")
-CATEGORIES = ("agreement", "request", "position")
+ItemCategory = Literal["agreement", "request", "position"]
+REVIEW_DECISIONS: tuple[str, ...] = get_args(ReviewDecision)
+CATEGORIES: tuple[str, ...] = get_args(ItemCategory)
 REVIEW_SUMMARY_CHARS = 110
 """Longest summary in a review answer (short, so the token cap is not reached)."""
 MAX_DRAFT_ITEMS = 60
@@ -644,7 +646,7 @@ class Missing(BaseModel):
     """An item the draft lacked, cited by sentence number."""
 
     model_config = ConfigDict(extra="ignore")
-    category: Literal["agreement", "request", "position"]
+    category: ItemCategory
     sentences: Annotated[list[int], Field(min_length=1, max_length=3)]
     speakers: Annotated[list[str], Field(min_length=1, max_length=6)]
     to: Annotated[list[str], Field(max_length=6)] = []
