@@ -549,11 +549,18 @@ _LANG_STOP = {
     ),
 }
 _WORDS = re.compile(r"[^\W\d_]+")
-# stop word -> the languages whose stop list holds it (one pass over the words)
-_STOP_LANGS: dict[str, tuple[str, ...]] = {}
-for _lang, _stops in (("en", _EN_STOP), *_LANG_STOP.items()):
-    for _w in _stops:
-        _STOP_LANGS[_w] = (*_STOP_LANGS.get(_w, ()), _lang)
+
+
+def _stop_langs() -> dict[str, tuple[str, ...]]:
+    """Stop word -> the languages whose stop list holds it (one pass over a text's words)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, stops in (("en", _EN_STOP), *_LANG_STOP.items()):
+        for w in stops:
+            out[w] = (*out.get(w, ()), lang)
+    return out
+
+
+_STOP_LANGS = _stop_langs()
 _LETTERS = re.compile(r"[^\W\d_]")
 _SCRIPTS = (  # checked in this order: kana before CJK (Japanese text mixes both)
     (re.compile(r"[\u3040-\u30ff]"), "ja"),
