@@ -586,3 +586,34 @@ def test_joint_communique_preamble() -> None:
     assert _has(s, "agreement", both, "Recognizing the historic friendship between the two peoples")
     assert _has(s, "agreement", both, "Reaffirming their commitment to the principles")
     assert _has(s, "agreement", both, "agreed to establish a joint commission")
+
+
+def test_colon_lists_appositions_and_asides() -> None:
+    s = _run("28-colon-lists-and-asides.txt")
+    assert _participants(s) == {"GHA", "KEN"}
+    # "The Minister ..., Mrs Akosua Mensah": the issuer's own minister is "The Minister"
+    assert _has(s, "position", {"GHA"}, "Ghana and Kenya share a commitment")
+    assert _has(s, "position", {"GHA"}, "undertook to present it to Cabinet")
+    # "agreed:" and "the following was agreed:" followed by bullets
+    assert _has(s, "agreement", {"GHA", "KEN"}, "to hold the Joint Permanent Commission")
+    assert _has(s, "agreement", {"GHA", "KEN"}, "to conclude the agreement on visa exemption")
+    assert _has(s, "agreement", {"GHA", "KEN"}, "To set up a working group on digital payments")
+    assert _has(s, "agreement", {"GHA", "KEN"}, "To exchange trade statistics")
+    # ", asking X to ...", '"...," X told Y in his opening remarks, pointing to ...'
+    assert _has(s, "request", {"KEN"}, "Accra to ease their residence permits")
+    assert _has(s, "request", {"KEN"}, "We need to remove the barriers")
+    # "told reporters that ..." (the audience is not evidence), ", arguing that ..."
+    assert _has(s, "position", {"KEN"}, "Kenya was ready to buy more Ghanaian cocoa")
+    assert _absent(s, "reporters that")
+    assert _has(s, "position", {"KEN"}, "the two markets complement each other")
+
+
+def test_a_list_of_titled_guests_keeps_each_guests_state() -> None:
+    text = (
+        "On 2 May, Mr. SATO Ken, Minister for Foreign Affairs of Japan, hosted the trilateral "
+        "meeting in Tokyo with H.E. Mr. Li Wei, Minister of Foreign Affairs of the People's "
+        "Republic of China, and H.E. Mr. KIM Min-jun, Minister of Foreign Affairs of the "
+        "Republic of Korea. The three ministers agreed to meet again next year."
+    )
+    s = summarize(text, engine="rules").summary
+    assert _participants(s) == {"JPN", "CHN", "KOR"}

@@ -79,6 +79,7 @@ _IRREGULAR = {
     "affirm": ("affirms", "affirmed"),
     "oppose": ("opposes", "opposed"),
     "pledge": ("pledges", "pledged"),
+    "undertake": ("undertakes", "undertook"),
     "vow": ("vows", "vowed"),
     "promise": ("promises", "promised"),
     "decide": ("decides", "decided"),
@@ -201,7 +202,7 @@ for _lemmas, _kind in (
         "request",
     ),
     ("hope", "hope"),
-    ("pledge vow promise commit decide resolve announce launch", "commit"),
+    ("pledge vow promise commit decide resolve announce launch undertake", "commit"),
     ("discuss exchange review talk explore brief update consult inform", "discuss"),
     ("speak meet hold host receive visit telephone phone pay", "narr"),
 ):
@@ -257,6 +258,7 @@ _EXPRESS_NOUNS = {
 
 _PARTICIPLES = {
     "adding": "speech",
+    "arguing": "speech",
     "noting": "speech",
     "stressing": "speech",
     "saying": "speech",
@@ -280,6 +282,7 @@ _PARTICIPLES = {
     "congratulating": "stance",
     "calling": "call",
     "urging": "request",
+    "asking": "request",
     "hoping": "hope",
     "describing": "speech",
     "affirming": "stance",
@@ -358,7 +361,7 @@ _SUBJ_LOWER_OK = frozenset(
         heads state states country countries party parties national security advisor advisors
         adviser advisers officials official deputy senior chief who also further once again
         each other turn in he she they we team teams representative representatives envoy
-        envoys as from spokesman spokeswoman spokesperson
+        envoys as from spokesman spokeswoman spokesperson ministry ministries affairs office
     """.split()
 )
 _PLURAL_JOINT = frozenset(
@@ -446,11 +449,12 @@ _THAT = re.compile(r"^\s*(?:that\b|:)\s*")
 # "told / assured / reminded <someone> that ...": the content starts after "that"
 _OBJECT_THAT = re.compile(
     r"^\s*(?:the\s+|his\s+|her\s+|their\s+)?(?:[A-Z][\w.'’-]*\s+){0,5}?"
-    r"(?:[A-Z][\w.'’-]*|him|her|them|counterpart|side|leaders?|delegation)\s+that\s+"
+    r"(?:[A-Z][\w.'’-]*|him|her|them|counterpart|side|leaders?|delegation|reporters|"
+    r"journalists|the\s+(?:press|media))\s+that\s+"
 )
 _SPLIT = re.compile(
-    r",?\s+and\s+(?=\S)|,\s+but\s+(?=\S)|,\s+(?:while|whereas)\s+(?=\S)|,\s+(?=(?:adding|noting|stressing|saying|expressing|underlining|"
-    r"underscoring|emphasi[sz]ing|reiterating|calling|urging|pointing out|highlighting|"
+    r",?\s+and\s+(?=\S)|,\s+but\s+(?=\S)|,\s+(?:while|whereas)\s+(?=\S)|,\s+(?=(?:adding|arguing|noting|stressing|saying|expressing|underlining|"
+    r"underscoring|emphasi[sz]ing|reiterating|calling|urging|asking|pointing out|highlighting|"
     r"welcoming|stating|reaffirming|hoping)\b)|;\s+"
 )
 _POSS_STANCE = re.compile(
@@ -744,6 +748,9 @@ _NAME_ABBR_END = re.compile(r"(?:^|\s)[A-Z][a-z]{0,2}\.$")
 _POST_NOMINALS = frozenset("TD MP MEP MLA MSP MHA KC QC OBE CBE MBE KBE GCMG PC".split())
 
 
+_HONORIFICS = frozenset({"Mr", "Mrs", "Ms", "Dr", "Madam", "Mme", "Mx"})
+
+
 @lru_cache(maxsize=4096)
 def _token_class(w: str) -> tuple[str, str]:
     """A token's stripped form and context-free class for `_persons`: P (a particle name such
@@ -784,6 +791,15 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             i = max(j, i + 1)
             continue
         sw, typ = _token_class(w)
+        if (
+            sw in _HONORIFICS
+            and items
+            and items[-1][2] == ","
+            and i + 1 < len(toks)
+            and _is_cap(toks[i + 1][2])
+        ):
+            i += 1  # "The Minister of ..., Mr Ronald Lamola": the apposition names the title
+            continue
         if typ == "P":
             items.append((s, e, sw, "N"))  # "al-Sudani", "el-Sisi"
             i += 1
@@ -875,7 +891,13 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                 if items[b][3] == "C" and code is None:
                     code = items[b][2]
                 b -= 1
-            if code is None and b >= 1 and items[b][2] == "," and items[b - 1][3] == "C":
+            if (
+                code is None
+                and b >= 1
+                and items[b][2] == ","
+                and items[b - 1][3] == "C"
+                and items[b + 1][2] not in ("and", "or")  # ", and H.E. Mr. X": a list
+            ):
                 # "the Minister of Foreign Affairs of Brazil, Ambassador Mauro Vieira": the
                 # titled run before the comma names the state of the titled name after it
                 q = b - 1
@@ -1929,12 +1951,15 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
             carry, prev = None, s
             continue
         list_verb = None
-        list_subj = _list_subject(ctx, s)
-        if list_subj is None and s.text.rstrip().endswith(":"):
+        list_subj = None
+        if s.text.rstrip().endswith(":"):
+            # "The two Ministers agreed (to):" + bullets: the verb's content is the list; a head
+            # without a verb ("The two sides:") is the subject of verb-initial bullets
             list_verb = _list_verb_head(ctx, s)
             if list_verb is not None:
                 carry, prev = None, s
                 continue
+            list_subj = _list_subject(ctx, s)
         t = _strip_prefix(s.text).lstrip()
         if ctx.joint_doc and _PREAMBLE.match(t) and t.rstrip().endswith(","):
             # a joint text's preamble paragraph ("Recognizing the historic ties ...,",
@@ -2007,12 +2032,22 @@ def _list_verb_head(ctx: _Ctx, s: Sentence) -> _SV | None:
     a = s.start + (len(s.text) - len(_strip_prefix(s.text)))
     b = s.end
     a = _skip_openers(ctx, a, b)
+    m = _PASSIVE_AGREED.search(src, a, b)
+    if m is not None and len(ctx.participants) >= 2:
+        # "During the meeting, the following was agreed:": the participants agreed the list
+        return _SV({JOINT}, m.start(), m.start(), m.end(), "agree", "agree")
     sv = _subject_verb(ctx, a, b)
     if sv is None or sv.kind in ("narr", "discuss", "background", "should"):
         return None
     if not _LIST_VERB_TAIL.fullmatch(src, sv.verb_end, b):
         return None
     return sv
+
+
+_PASSIVE_AGREED = re.compile(
+    r"\b(?:the\s+following|it)\s+(?:was|were|has\s+been|have\s+been)\s+"
+    r"(?:agreed(?:\s+upon)?|decided)(?=\s*:\s*$)"
+)
 
 
 def _list_verb_item(ctx: _Ctx, s: Sentence, sv: _SV) -> None:
@@ -2369,6 +2404,13 @@ _SPEECH_SETTING = re.compile(
     r"[.\"”’)]*\s*$"
     r"|\s*(?:reporters|journalists|(?:a|the) (?:joint )?(?:news|press) conference)"
     r"\s*[.\"”’)]*\s*$"
+    # '"...," Jaishankar told Lavrov in his opening remarks, pointing to ...': the addressee,
+    # the occasion and a participle aside
+    r"|\s*(?:his|her|their) counterparts?\b[^,;:\"“”]{0,80}[.\"”’)]*\s*$"
+    r"|\s*[A-ZÀ-Þ][\w'’.-]*(?:\s+[A-ZÀ-Þ][\w'’.-]*){0,2}"
+    r"(?:\s+in\s+(?:his|her|their|the)\s+(?:opening\s+|closing\s+)?"
+    r"(?:remarks|statement|speech|address))?"
+    r"(?:,\s*(?:pointing to|citing|referring to)\b[^;:\"“”]{0,160})?[.\"”’)]*\s*$"
 )
 
 
