@@ -617,3 +617,32 @@ def test_a_list_of_titled_guests_keeps_each_guests_state() -> None:
     )
     s = summarize(text, engine="rules").summary
     assert _participants(s) == {"JPN", "CHN", "KOR"}
+
+
+def test_numbered_outcomes_bullets_and_the_issuers_pm() -> None:
+    s = _run("29-wire-attributions-and-numbered-outcomes.txt")
+    assert _participants(s) == {"IND", "PRT"}
+    assert _has(s, "position", {"IND"}, "thanked him for his warm wishes")  # "PM": the issuer's
+    assert _has(s, "agreement", {"IND", "PRT"}, "holding the next Joint Economic Commission")
+    assert _has(s, "agreement", {"IND", "PRT"}, "launching a youth mobility scheme")
+    # the bullets end at the next numbered paragraph, which is its speaker's own
+    assert _has(s, "position", {"PRT"}, "interest in Indian investment in green hydrogen")
+    assert not _has(s, "agreement", {"IND", "PRT"}, "interest in Indian investment")
+
+
+def test_wire_attributions_partial_quotes_and_quoted_as_saying() -> None:
+    text = (
+        "Russian President Vladimir Putin and his Iranian counterpart Masoud Pezeshkian "
+        "discussed the nuclear talks in a phone call on Tuesday, the Kremlin said. "
+        'Putin "reaffirmed Russia\'s readiness to assist in finding solutions," according to '
+        "a Kremlin readout. "
+        'The two leaders also "agreed to step up contacts between the ministries," the '
+        "Kremlin said. "
+        '"The United States must abandon its policy of maximum pressure," Pezeshkian was '
+        "quoted as saying."
+    )
+    s = summarize(text, engine="rules").summary
+    assert _absent(s, "Russian President Vladimir Putin")  # narration reported by a source
+    assert _has(s, "position", {"RUS"}, "reaffirmed Russia's readiness")
+    assert _has(s, "agreement", {"RUS", "IRN"}, "agreed to step up contacts")
+    assert _has(s, "request", {"IRN"}, "The United States must abandon")

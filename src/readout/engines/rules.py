@@ -760,6 +760,8 @@ def _token_class(w: str) -> tuple[str, str]:
         return sw, "P"
     if sw in _TITLE_WORDS:
         return sw, "H" if sw in _HEAD_TITLES or sw.rstrip("s") in _HEAD_TITLES else "T"
+    if sw == "counterpart":
+        return sw, "H"  # "his Iranian counterpart Masoud Pezeshkian"
     if w in _CONNECTORS:
         return sw, "K"
     if (_is_cap(w) and sw not in _CAP_STOP and len(sw) > 1) or _INITIAL.fullmatch(w):
@@ -1043,9 +1045,16 @@ def _clean_title(title: str) -> str | None:
     t = re.sub(r"\s+of\s*$", "", t).strip(" ,")
     t = re.sub(r"(?:^|\s+)(?:Dr|Mr|Mrs|Ms|Prof|H\.E|the Honou?rable|Honou?rable)\.?$", "", t)
     t = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Prof|H\.E)\.?$", "", t).strip(" ,")
-    t = re.sub(r"(?:\s+(?:the|Senator|Rt\.?|Right|Hon\.?|Honou?rable|Dr\.?|Mr\.?|Ms\.?))+$", "", t)
-    t = re.sub(r"\s+of\s*$", "", t)
-    return t.strip(" ,") or None
+    t = re.sub(
+        r"(?:\s+(?:the|Senator|Rt\.?|Right|Hon\.?|Honou?rable|Dr\.?|Mr\.?|Ms\.?|Shri|Smt\.?|"
+        r"Shrimati|Sri))+$",
+        "",
+        t,
+    )
+    t = re.sub(r"\s+of\s*$", "", t).strip(" ,")
+    if t.lower() in ("counterpart", "counterparts"):
+        return None  # "his Iranian counterpart X": a relation, not a title
+    return t or None
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -1501,7 +1510,12 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
             out.add(code)
     if out:
         return out
-    if re.fullmatch(r"[A-ZÀ-Þ][\w'’-]+", np) and np not in _CAP_STOP and np not in _TITLE_WORDS:
+    if (
+        re.fullmatch(r"[A-ZÀ-Þ][\w'’-]+", np)
+        and np not in _CAP_STOP
+        and np not in _TITLE_WORDS
+        and not any(t == low for t, _ in ctx.titles)  # "PM": a title, not a surname
+    ):
         code = _surname_state(ctx, np)
         if code:
             return {code}
@@ -1544,7 +1558,7 @@ def _resolve_np(ctx: _Ctx, np: str) -> set[str]:
     if ctx.issuer in ctx.participants and not ctx.joint_doc:
         # the issuer's own official is "The President" / "His Excellency" in its own readout,
         # even when the counterpart holds the same title ("The President underscored ...")
-        if ambiguous and len(words) <= 3 and words[0] == "the":
+        if ambiguous and len(words) <= 3 and (words[0] == "the" or len(words) == 1):
             cands = {c for t, c in ctx.titles if len(t) == best[0] and re.search(
                 r"\b" + re.escape(t) + r"\b", low)} if best else set()
             if ctx.issuer in cands:
@@ -1843,8 +1857,8 @@ def _subject_verb(ctx: _Ctx, a: int, b: int, *, content: bool = False) -> _SV | 
             if not (_is_cap(w) or lw in _SUBJ_LOWER_OK or lw in ("he", "she", "they", "we")):
                 return None
             continue
-        if w in (",", "(", ")", "/", "'s", "’s"):
-            continue
+        if w in (",", "(", ")", "/", "'s", "’s", '"', "“"):
+            continue  # 'Putin "reaffirmed ...': a quote opening between subject and verb
         if lw in _TIME_WORDS or (
             lw in ("on", "this", "last", "earlier", "later")
             and i + 1 < len(toks)
@@ -1942,16 +1956,20 @@ def _find_items(ctx: _Ctx, headings: list[bool]) -> None:
     pending: list[Sentence] = []  # open quotes waiting for their speaker
     quote_of: set[str] | None = None  # a quoted paragraph after 'X said:'
     list_verb: _SV | None = None  # "the two leaders agreed to:" followed by bullets
+    list_mark: str | None = None  # the marker kind of the open list's first item
     for s, h in zip(sents, headings, strict=True):
-        if list_subj is not None and _LIST_MARK.match(s.text) and _list_item(ctx, s, list_subj):
-            carry, prev = None, s
+        mark = _mark_kind(s.text)
+        same_list = mark is not None and list_mark in (None, mark)
+        if list_subj is not None and same_list and _list_item(ctx, s, list_subj):
+            carry, prev, list_mark = None, s, mark
             continue
-        if list_verb is not None and _LIST_MARK.match(s.text):
+        if list_verb is not None and same_list:
             _list_verb_item(ctx, s, list_verb)
-            carry, prev = None, s
+            carry, prev, list_mark = None, s, mark
             continue
         list_verb = None
         list_subj = None
+        list_mark = None
         if s.text.rstrip().endswith(":"):
             # "The two Ministers agreed (to):" + bullets: the verb's content is the list; a head
             # without a verb ("The two sides:") is the subject of verb-initial bullets
@@ -2021,8 +2039,25 @@ _PREAMBLE = re.compile(
     r"Committed|Conscious|Encouraged|Inspired))\s+(?:that\s+|of\s+|by\s+|to\s+)?[a-z]"
 )
 _LIST_VERB_TAIL = re.compile(
-    r"\s*(?:to|that|on|upon|the following|as follows|(?:the\s+)?following\s+\w+)?\s*:?\s*$"
+    r"\s*(?:to|that|on|upon|(?:to\s+(?:pursue|take|undertake|implement|work\s+on)\s+)?"
+    r"(?:the following|as follows|(?:the\s+)?following\s+\w+))?\s*:?\s*$"
 )
+
+
+def _mark_kind(text: str) -> str | None:
+    """The kind of a list item's marker ("num", "alpha" or the bullet character), or None.
+
+    A list runs while its items keep the first item's kind: "- to hold ..." bullets end at the
+    next numbered paragraph ("4. Minister Cho ...")."""
+    m = _LIST_MARK.match(text)
+    if m is None:
+        return None
+    mark = m.group().strip()
+    if any(c.isdigit() for c in mark):
+        return "num"
+    if mark[:1].isalpha() or mark[1:2].isalpha():
+        return "alpha"
+    return mark[:1]
 
 
 def _list_verb_head(ctx: _Ctx, s: Sentence) -> _SV | None:
@@ -2324,6 +2359,14 @@ def _trailing_speaker(
                 _process_content(ctx, s, codes, "speech", "say", a, a + cm.start())
                 _set_last(ctx, codes)
                 return codes if JOINT not in codes else {JOINT}
+        quoted = _QUOTED_AS.fullmatch(src, pos, b)
+        if quoted is not None:
+            # '"...," Pezeshkian was quoted as saying.'
+            codes = _resolve_np(ctx, _trim_subject(quoted.group(1)))
+            if codes and (len(codes) == 1 or JOINT in codes):
+                _process_content(ctx, s, codes, "speech", "say", a, a + cm.start())
+                _set_last(ctx, codes)
+                return codes if JOINT not in codes else {JOINT}
         # find the report verb within 8 tokens
         for i, (ts, te, w) in enumerate(toks[:9]):
             lw = w.lower().rstrip(".")
@@ -2377,6 +2420,17 @@ def _trailing_speaker(
                 break
             # content before the comma
             cend = a + cm.start()
+            if depth < 2 and src[a:cend].lstrip()[:1] not in ("“", '"'):
+                inner = _subject_verb(ctx, a, cend)
+                if inner is not None and (
+                    inner.kind in ("narr", "discuss", "agree") or JOINT in inner.speakers
+                ):
+                    # "Putin and Pezeshkian discussed ..., the Kremlin said", "The two leaders
+                    # agreed to ..., the ministry said": the source reports the contact or a
+                    # joint act; the clause's own subject and verb decide what it is
+                    res = _analyse_span(ctx, s, a, cend, None, depth + 1)
+                    _set_last(ctx, inner.speakers)
+                    return res
             _process_content(ctx, s, codes, "speech", "say", a, cend)
             if tail is not None:
                 tstart = te + tail.end()
@@ -2388,6 +2442,10 @@ def _trailing_speaker(
     return _UNHANDLED
 
 
+_QUOTED_AS = re.compile(
+    r"\s*((?:the\s+)?[A-ZÀ-Þ][^,;:\"“”]{1,60}?)\s+(?:was|were)\s+(?:also\s+)?quoted\s+as\s+"
+    r"(?:saying|telling\s+[^,;:\"“”]{1,40})\s*[.\"”’)]*\s*"
+)
 _ROLE_SPEAKER = re.compile(
     r"(?:(?:the|a|an|its|their)\s+)?(?:[Ff]oreign\s+|[Dd]efen[cs]e\s+)?"
     r"(?:[Mm]inistry\s+|[Gg]overnment\s+|[Pp]residential\s+|[Ff]oreign [Oo]ffice\s+)?"
