@@ -646,3 +646,16 @@ def test_wire_attributions_partial_quotes_and_quoted_as_saying() -> None:
     assert _has(s, "position", {"RUS"}, "reaffirmed Russia's readiness")
     assert _has(s, "agreement", {"RUS", "IRN"}, "agreed to step up contacts")
     assert _has(s, "request", {"IRN"}, "The United States must abandon")
+
+
+def test_portfolio_titles_with_commas_and_the_need_for_others_to_act() -> None:
+    text = (
+        "Riyadh, March 4 -- His Highness Prince Faisal bin Farhan, Minister of Foreign Affairs, "
+        "received a phone call today from Minister of Foreign Affairs, European Union and "
+        "Cooperation of the Kingdom of Spain Jose Manuel Albares. "
+        "His Highness stressed the need for the international community to assume its "
+        "responsibilities in ending the violations against civilians."
+    )
+    s = summarize(text, engine="rules").summary
+    assert _participants(s) == {"SAU", "ESP"}  # not the EU named inside the Spanish title
+    assert _has(s, "request", {"SAU"}, "the need for the international community to assume")

@@ -430,6 +430,10 @@ _SHOULD_RE = re.compile(r"\b(should|must|ought to|needs? to|have to|has to)\b")
 _HOPE_THAT = re.compile(
     r"\b(?:hopes?|hoped|hoping|expectations?|expects?|expected)\b(?:\s+that)?\s+"
 )
+_NEED_FOR_NP_TO = re.compile(
+    r"\s*(?:on\s+|upon\s+)?the\s+(?:urgent\s+|pressing\s+)?need\s+for\s+"
+    r"((?:\S+\s+){0,5}?\S+)\s+to\s+(?!be\b)[a-z]"
+)
 _NEED_NP_TO = re.compile(
     r"\s*(?:we|i|they|[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})\s+(?:really\s+|also\s+|now\s+)?"
     r"(?:need|needs|want|wants|expect|expects|urge|urges)\s+(?!to\b)((?:\S+\s+){0,5}?\S+)"
@@ -877,7 +881,7 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                     and items[b][2] == ","
                     and b > 0
                     and items[b - 1][3] in ("N", "T")
-                    and items[b + 1][3] in ("N", "T")
+                    and items[b + 1][3] in ("N", "T", "C")
                 )
             ):
                 if (
@@ -3039,6 +3043,16 @@ def _content_request(ctx: _Ctx, content: str, spk: tuple[str, ...], kind: str) -
         if not codes and _GENERIC_ADDRESSEE.fullmatch(np):
             named = [c for _s, _e, c, k in _country_spans(content) if k != "weak"]
             return tuple(dict.fromkeys(c for c in named if c not in spk)) or _others(ctx, spk)
+    m = _NEED_FOR_NP_TO.match(content)
+    if m:
+        # "stressed the need for the international community to assume its responsibilities"
+        np = m.group(1)
+        codes = _resolve_np(ctx, np)
+        exp = _expand(ctx, codes) if codes else ()
+        if codes and JOINT not in codes and set(exp) - set(spk):
+            return tuple(c for c in exp if c not in spk)
+        if not codes and _GENERIC_ADDRESSEE.fullmatch(np):
+            return ()
     m = _QUOTED_DEMAND.match(content)
     if m:
         codes = _resolve_np(ctx, m.group(1))
