@@ -661,3 +661,27 @@ def test_portfolio_titles_with_commas_and_the_need_for_others_to_act() -> None:
     ).summary
     assert _participants(s) == {"SAU", "ESP"}  # not the EU named inside the Spanish title
     assert _has(s, "request", {"SAU"}, "the need for the international community to assume")
+
+
+def test_source_token_slices_equal_a_fresh_scan_of_any_range() -> None:
+    """`_tokens` slices the document's tokens instead of re-scanning: same result, any range."""
+    import random
+
+    from readout.engines import rules
+    from readout.segmentation import parse_document
+
+    src = parse_document((PATTERNS / "28-colon-lists-and-asides.txt").read_text("utf-8")).source
+    src += ' U.S. officials said 2,500.5 "tons", al-Sudani\'s  Côte d’Ivoire; 12:30.'
+    toks = tuple((m.start(), m.end(), m.group()) for m in rules._TOKEN.finditer(src))
+    token = rules._SOURCE_TOKENS.set((src, toks, [t[0] for t in toks]))
+    rng = random.Random(7)
+    try:
+        for _ in range(5000):
+            a = rng.randrange(1, len(src))
+            b = rng.randrange(a, len(src) + 1)
+            scan = tuple(
+                (m.start() + a, m.end() + a, m.group()) for m in rules._TOKEN.finditer(src[a:b])
+            )
+            assert rules._tokens(src[a:b], a) == scan, (a, b)
+    finally:
+        rules._SOURCE_TOKENS.reset(token)

@@ -11,7 +11,9 @@ general linguistic patterns; no table here names a particular readout.
 
 from __future__ import annotations
 
+import bisect
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -646,8 +648,38 @@ class _Ctx:
 
 
 def _tokens(text: str, base: int = 0) -> tuple[tuple[int, int, str], ...]:
-    """Word tokens of `text` as (start + base, end + base, token)."""
+    """Word tokens of `text` as (start + base, end + base, token).
+
+    Inside a document run `text` is nearly always `source[base:base + len(text)]`; its tokens
+    are then the source's tokens (found once per document) that lie inside the range, plus a
+    re-scan of the range's tail when a source token runs past its end ("relations." cut before
+    the period). That is exactly what scanning `text` gives: the pattern has no lookaround, so
+    a scan that starts where the source scan had a token boundary matches the same tokens.
+    """
+    index = _SOURCE_TOKENS.get()
+    if index is not None and base:
+        src, toks, starts = index
+        end = base + len(text)
+        if src.startswith(text, base):
+            i = bisect.bisect_left(starts, base)
+            if i == 0 or toks[i - 1][1] <= base:  # no source token runs across the start
+                j = bisect.bisect_left(starts, end)
+                while j > i and toks[j - 1][1] > end:
+                    j -= 1  # a token running across the end: re-scan from the last one inside
+                inside = toks[i:j]
+                tail = inside[-1][1] if inside else base
+                if tail >= end:
+                    return inside
+                return inside + tuple(
+                    (m.start(), m.end(), m.group()) for m in _TOKEN.finditer(src, tail, end)
+                )
     return tuple((m.start() + base, m.end() + base, m.group()) for m in _TOKEN.finditer(text))
+
+
+# (source, its tokens, their start offsets) of the document being analysed (see _tokens)
+_SOURCE_TOKENS: ContextVar[tuple[str, tuple[tuple[int, int, str], ...], list[int]] | None] = (
+    ContextVar("readout_source_tokens", default=None)
+)
 
 
 def _strip_tok(w: str) -> str:
@@ -778,9 +810,11 @@ _INITIAL = re.compile(r"[A-Z]\.")
 
 def _persons(text: str, base: int = 0) -> list[_Person]:
     """Titled persons in `text` (names after a title, appositions, 'counterpart, X')."""
+    # positions are source offsets (text starts at `base`): `text` is then nearly always a
+    # range of the document source, whose tokens `_tokens` slices instead of re-scanning
     countries = _country_spans(text)
-    cmap = {s: (e, code) for s, e, code, _k in countries}
-    toks = _tokens(text)
+    cmap = {s + base: (e + base, code) for s, e, code, _k in countries}
+    toks = _tokens(text, base)
     # merge country tokens
     items: list[tuple[int, int, str, str]] = []  # (start, end, text, type)
     i = 0
@@ -990,7 +1024,7 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                     break
                 q += 1
         if ok:
-            name = text[name_toks[0][0] : name_toks[-1][1]]
+            name = text[name_toks[0][0] - base : name_toks[-1][1] - base]
             name = _strip_tok(name) if name.endswith(("'s", "’s")) else name
             # "of <Country>" right after the name wins
             if j + 1 < n and items[j][2] == "of":
@@ -1018,11 +1052,13 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
                             break  # "X, Secretary ... of the Philippines Mr Y": Y's title
                         if code is None:
                             code = items[q][2]
-                        appos = text[items[j + 1][0] : items[q][0]].strip()
+                        appos = text[items[j + 1][0] - base : items[q][0] - base].strip()
                         break
                     q += 1
             title = (
-                text[title_start : name_toks[0][0]].strip(" ,") if title_start is not None else ""
+                text[title_start - base : name_toks[0][0] - base].strip(" ,")
+                if title_start is not None
+                else ""
             )
             if appos and (
                 not title
@@ -1031,7 +1067,7 @@ def _persons(text: str, base: int = 0) -> list[_Person]:
             ):
                 title = appos
             persons.append(
-                _Person(name.rstrip(".,"), title, code, base + s, base + name_toks[-1][1])
+                _Person(name.rstrip(".,"), title, code, s, name_toks[-1][1])
             )
         k = j
     return persons
@@ -1070,6 +1106,8 @@ class RulesEngine(Engine):
 
     def run(self, document: Document) -> EngineOutput:
         warnings: list[str] = []
+        toks = tuple((m.start(), m.end(), m.group()) for m in _TOKEN.finditer(document.source))
+        token = _SOURCE_TOKENS.set((document.source, toks, [t[0] for t in toks]))
         try:
             summary = _summarize(document, warnings)
         except Exception as exc:  # never crash on odd input: fall back to an empty summary
@@ -1078,6 +1116,8 @@ class RulesEngine(Engine):
                 "returned an empty summary"
             )
             summary = ReadoutSummary(headline=_fallback_headline(document))
+        finally:
+            _SOURCE_TOKENS.reset(token)
         return EngineOutput(summary=summary, warnings=warnings)
 
 
