@@ -177,8 +177,10 @@ def new_boundary(rng: random.Random | None = None) -> str:
 def neutralise(text: str, boundary: str = "") -> str:
     """One line of readout text that cannot fake our markup: `[S12]` -> `(S12)`, fences broken."""
     text = _WS.sub(" ", text).strip()
-    text = _FAKE_MARKER.sub(lambda m: f"({m.group(1)}{m.group(2)})", text)
-    text = _FENCE.sub(lambda m: " ".join(m.group(0)), text)
+    if "[" in text:
+        text = _FAKE_MARKER.sub(lambda m: f"({m.group(1)}{m.group(2)})", text)
+    if "<<<" in text or ">>>" in text:
+        text = _FENCE.sub(lambda m: " ".join(m.group(0)), text)
     if boundary and boundary in text:  # only possible with a guessed token: break it up
         text = text.replace(boundary, boundary.replace("-", " - "))
     return text
