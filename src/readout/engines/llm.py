@@ -86,7 +86,6 @@ __all__ = [
     "country_code",
     "offline_draft",
     "response_model",
-    "review_schema",
     "review_to_summary",
     "to_summary",
 ]
@@ -723,15 +722,6 @@ class _ReviewAnswer(BaseModel):
 
 ReviewAnswer: Any = _wrapped(_ReviewAnswer)
 ReviewAnswer.__name__ = ReviewAnswer.__qualname__ = "ReviewAnswer"
-
-
-def review_schema(spec: ReviewSpec) -> dict[str, Any]:
-    """The JSON schema a review prompt sends for `spec` (for docs and tests)."""
-    token = _REVIEW_SPEC.set(spec)
-    try:
-        return ReviewAnswer.model_json_schema()
-    finally:
-        _REVIEW_SPEC.reset(token)
 
 
 def review_to_summary(
@@ -1485,9 +1475,3 @@ class LLMEngine(Engine):
         except (openai.APIError, OSError) as exc:
             raise self._fail(exc, run) from None
         raise AssertionError("unreachable")  # pragma: no cover
-
-
-def summarize_answer_schema(n_sentences: int) -> dict[str, Any]:
-    """The JSON schema sent for a document of `n_sentences` sentences (for docs and tests)."""
-    return response_model(n_sentences).model_json_schema()
-

@@ -1106,7 +1106,7 @@ class RulesEngine(Engine):
 
     def run(self, document: Document) -> EngineOutput:
         warnings: list[str] = []
-        toks = tuple((m.start(), m.end(), m.group()) for m in _TOKEN.finditer(document.source))
+        toks = _tokens(document.source)  # base 0: a plain scan
         token = _SOURCE_TOKENS.set((document.source, toks, [t[0] for t in toks]))
         try:
             summary = _summarize(document, warnings)
@@ -2395,18 +2395,13 @@ def _trailing_speaker(
             continue
         pos = a + cm.end()
         toks = _tokens(src[pos:b], pos)
+        # '"...," said Minister Retno.' (verb first) or '"...," Pezeshkian was quoted as saying.'
         inv = _INVERTED.fullmatch(src[pos:b])
-        if inv is not None and not _LOWER_WORD.search(inv.group(1)):
-            # '"...," said Minister Retno.': verb first, then the speaker
-            codes = _resolve_np(ctx, _trim_subject(inv.group(1)))
-            if codes and (len(codes) == 1 or JOINT in codes):
-                _process_content(ctx, s, codes, "speech", "say", a, a + cm.start())
-                _set_last(ctx, codes)
-                return codes if JOINT not in codes else {JOINT}
-        quoted = _QUOTED_AS.fullmatch(src, pos, b)
-        if quoted is not None:
-            # '"...," Pezeshkian was quoted as saying.'
-            codes = _resolve_np(ctx, _trim_subject(quoted.group(1)))
+        if inv is not None and _LOWER_WORD.search(inv.group(1)):
+            inv = None
+        speaker = inv or _QUOTED_AS.fullmatch(src, pos, b)
+        if speaker is not None:
+            codes = _resolve_np(ctx, _trim_subject(speaker.group(1)))
             if codes and (len(codes) == 1 or JOINT in codes):
                 _process_content(ctx, s, codes, "speech", "say", a, a + cm.start())
                 _set_last(ctx, codes)
